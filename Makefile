@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both install uv if it is missing
+# (into .tools/, from PyPI) and sync the locked environment (uv.lock) before running.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+export UV_PYTHON ?= 3.11
+
+.PHONY: demo test sync lint airflow gx-sync clean
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv
+
+sync: $(if $(filter $(CURDIR)/.tools/bin/uv,$(UV)),$(UV))
+	$(UV) sync --locked
+
+demo: sync
+	$(UV) run shinrai demo
+
+test: sync
+	$(UV) run ruff check plugins dags tests
+	$(UV) run pytest
+
+lint: sync
+	$(UV) run ruff check plugins dags tests
+
+# Airflow standalone (UI on http://127.0.0.1:$(AIRFLOW_PORT), scheduler, DAG processor, triggerer)
+# against the built-in sandbox; pools are created automatically. Ctrl-C stops both.
+AIRFLOW_PORT ?= 8080
+SANDBOX_SCALE ?= 0.25
+airflow: sync
+	$(UV) run shinrai airflow --scale $(SANDBOX_SCALE) --port $(AIRFLOW_PORT)
+
+gx-sync: sync
+	$(UV) run shinrai gx sync
+
+clean:
+	rm -rf .shinrai dbt_project/target dbt_project/logs

@@ -1,0 +1,61 @@
+"""
+### shinrai chaser
+
+Weekdays at 10:00 Asia/Tokyo (business hours), chase overdue prevention actions:
+`shinrai.pipeline.chase(run_date=..., dry_run=...)` sends today's reminder stages from
+`rpt_overdue_actions` and records them in the reminder ledger (a rerun never resends a stage;
+holidays come from the business calendar the chase reads). The task skips with a log line when
+there is nothing to chase from (no warehouse yet, or no `shinrai.pipeline.chase`).
+
+**Never for the past.** Reminders are really sent only by a scheduled or manual run *for today*
+whose `shinrai_marts` input (produced by `shinrai_nightly`'s quality gate) was built as of today.
+A backfill (`airflow backfill create --dag-id shinrai_chaser ...`), a run for a past date, a run on
+stale marts or `dry_run=true` calls the chase with `send=False`: it reports what is due and sends
+nothing (`dry_run=true` also prints the messages). The decision is `shinrai.orchestration.chaser`.
+
+The chase reads and writes the warehouse, so it takes every slot of the `shinrai_warehouse` pool
+(never alongside dbt or an extraction). Failures alert Slack (`shinrai_slack_alerts`).
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, dag, task
+
+from shinrai.orchestration.defaults import default_args
+from shinrai.orchestration.params import chaser_params
+from shinrai.orchestration.resources import MARTS, warehouse_task_args
+
+TZ = "Asia/Tokyo"
+
+
+@dag(
+    dag_id="shinrai_chaser",
+    schedule=CronTriggerTimetable("0 10 * * 1-5", timezone=TZ),
+    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    catchup=False,
+    max_active_runs=1,
+    tags=["shinrai", "chaser", "reliability"],
+    default_args=default_args(),
+    params=chaser_params(),
+    doc_md=__doc__,
+)
+def shinrai_chaser():
+    @task(**warehouse_task_args(), inlets=[MARTS])
+    def chase(**context) -> dict:
+        """Remind owners of overdue prevention actions (sends only for today, from today's marts)."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from shinrai import pipeline
+        from shinrai.orchestration.chaser import chase_call, warehouse_missing
+
+        if not hasattr(pipeline, "chase"):
+            raise AirflowSkipException("shinrai.pipeline.chase does not exist yet: nothing to run")
+        if reason := warehouse_missing():
+            raise AirflowSkipException(reason)
+        return pipeline.chase(**chase_call(context, MARTS))
+
+    chase()
+
+
+shinrai_chaser()

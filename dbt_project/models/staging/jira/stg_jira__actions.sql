@@ -1,0 +1,67 @@
+-- Incremental, not a view: each payload is parsed once, when it lands (see stg_jira__incidents).
+{%- set mapping_hash = local_md5(var('jira_actions_relation_mode') ~ '|' ~ var('jira_actions_link_type')) %}
+{{ config(
+    materialized='incremental',
+    unique_key='action_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook=["{{ delete_vanished('action_id', source('jira', 'actions')) }}"]
+) }}
+
+with
+
+source as (
+
+    select * from {{ source('jira', 'actions') }}
+    where not is_deleted
+    {{ landed_since_last_build("select '" ~ mapping_hash ~ "'") }}
+
+),
+
+parsed as (
+
+    select
+        source.*,
+        {{ jira_fields() }} as fields
+    from source
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        source_id as action_id,
+        source_key as action_key,
+        -- the postmortem: the other end of the configured link, or the parent in subtask mode
+        {% if var('jira_actions_relation_mode') == 'subtask' -%}
+        {{ jira_system('parent', '$.id') }} as postmortem_id,
+        {%- else -%}
+        {{ jira_linked_issue_ids(var('jira_actions_link_type')) }}[1] as postmortem_id,
+        {%- endif %}
+        {{ jira_system('project', '$.key') }} as project_key,
+        {{ jira_system('assignee', '$.accountId') }} as assignee_account_id,
+        {{ jira_system('reporter', '$.accountId') }} as reporter_account_id,
+
+        ---------- strings
+        {{ jira_system('summary') }} as summary,
+        {{ jira_system('status', '$.name') }} as status_name,
+        {{ jira_system('status', '$.statusCategory.key') }} as status_category,
+        {{ jira_system('resolution', '$.name') }} as resolution_name,
+        {{ jira_system('priority', '$.name') }} as priority_name,
+
+        ---------- dates
+        try_cast({{ jira_system('duedate') }} as date) as due_date,
+
+        ---------- timestamps
+        try_cast({{ jira_system('resolutiondate') }} as timestamptz) as resolved_at,
+        try_cast({{ jira_system('created') }} as timestamptz) as created_at,
+        try_cast({{ jira_system('updated') }} as timestamptz) as updated_at,
+        extracted_at,
+        '{{ mapping_hash }}' as mapping_hash
+
+    from parsed
+
+)
+
+select * from renamed

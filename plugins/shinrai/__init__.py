@@ -1,0 +1,1 @@
+"""shinrai: reliability data pipeline."""

@@ -1,0 +1,178 @@
+"""Command line: ``shinrai demo``, ``shinrai sandbox serve``, ``shinrai gx sync``, ``shinrai publish``,
+``shinrai report``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from shinrai.settings import paths
+
+
+def _airflow(args: list[str], env: dict[str, str]) -> None:
+    exe = Path(sys.executable).with_name("airflow")
+    proc = subprocess.run([str(exe), *args], env=env, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"airflow {' '.join(args)} failed with exit code {proc.returncode}")
+
+
+def cmd_demo(ns: argparse.Namespace) -> int:
+    """Start the sandbox, run the nightly DAG once under real Airflow, print where the data is."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from shinrai.airflow_env import airflow_env, sandbox_connections
+    from shinrai.sandbox import Sandbox
+
+    console = Console()
+    p = paths()
+    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=date.fromisoformat(ns.anchor)) as sb:
+        sb.start()
+        console.print(f"[bold]sandbox[/] Jira {sb.jira_url}  Notion {sb.notion_url}  Slack {sb.slack_url}")
+        env = airflow_env(p, sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials))
+        p.airflow_home.mkdir(parents=True, exist_ok=True)
+        console.print("[bold]airflow[/] migrating the metadata database (SQLite)")
+        _airflow(["db", "migrate"], env)
+        console.print("[bold]airflow[/] dags test shinrai_nightly")
+        _airflow(["dags", "test", "shinrai_nightly"], env)
+        manifest = sb.manifest()
+    from shinrai import pipeline
+
+    os.environ["SHINRAI_HOME"] = str(p.home)
+    counts = pipeline.warehouse_counts()
+    table = Table(title=f"warehouse {p.warehouse_file}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("sandbox", justify="right")
+    expected = {"marts.fct_incidents": manifest["counts"]["jira.incidents"]}
+    for name, n in counts.items():
+        table.add_row(name, str(n), str(expected.get(name, "")))
+    console.print(table)
+    console.print(f"landing files: {p.landing_dir}")
+    return 0 if all(counts[k] == v for k, v in expected.items()) else 1
+
+
+def cmd_sandbox_serve(ns: argparse.Namespace) -> int:
+    from shinrai.sandbox.runner import serve
+
+    serve(
+        seed=ns.seed, scale=ns.scale, anchor=date.fromisoformat(ns.anchor), host=ns.host,
+        jira_port=ns.jira_port, notion_port=ns.notion_port, slack_port=ns.slack_port,
+    )
+    return 0
+
+
+def cmd_gx_sync(ns: argparse.Namespace) -> int:
+    from shinrai.quality import gx
+
+    gx.sync_definitions(gx.context())
+    print(f"Great Expectations definitions written under {paths().gx_dir}")
+    return 0
+
+
+def cmd_publish(ns: argparse.Namespace) -> int:
+    """Publish the current warehouse's marts for BI (and the dbt docs page), atomically."""
+    from shinrai import pipeline
+
+    result = pipeline.publish(run_id=ns.run_id, docs=not ns.no_docs)
+    print(f"publication {result['publication_id']}: {len(result['tables'])} tables, "
+          f"{sum(result['tables'].values())} rows")
+    print(f"  DuckDB   {result['duckdb_file']}")
+    print(f"  Parquet  {result['parquet_dir']}")
+    if result.get("docs"):
+        print(f"  docs     {result['docs']}")
+    return 0
+
+
+def cmd_report(ns: argparse.Namespace) -> int:
+    """Write the monthly reliability report for a month from the current publication."""
+    from shinrai.publish.report import ReportError, build_report
+
+    languages = tuple(x.strip() for x in ns.languages.split(",") if x.strip()) if ns.languages else None
+    try:
+        path = build_report(month=ns.month, out=Path(ns.out) if ns.out else None, languages=languages)
+    except (ReportError, ValueError) as exc:
+        print(f"shinrai report: {exc}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+def cmd_airflow(ns: argparse.Namespace) -> int:
+    """``make airflow``: the sandbox plus ``airflow standalone`` pointed at it, until Ctrl-C."""
+    from shinrai.orchestration.local import standalone
+
+    return standalone(seed=ns.seed, scale=ns.scale, anchor=date.fromisoformat(ns.anchor), port=ns.port)
+
+
+def cmd_airflow_setup(ns: argparse.Namespace) -> int:
+    """Migrate the metadata database and create the pools (compose's airflow-init runs this)."""
+    from shinrai.orchestration.local import setup_command
+
+    return setup_command(local=ns.local or not os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shinrai", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def org_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=int, default=7, help="sandbox organisation seed (default 7)")
+        p.add_argument("--scale", type=float, default=1.0, help="sandbox scale factor (default 1.0)")
+        p.add_argument("--anchor", default="2026-11-01", help="last day of sandbox history (YYYY-MM-DD)")
+
+    demo = sub.add_parser("demo", help="run the nightly job once against the built-in sandbox")
+    org_args(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    sandbox = sub.add_parser("sandbox", help="the built-in fake Jira/Notion/Slack")
+    sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    serve = sandbox_sub.add_parser("serve", help="serve the sandbox until interrupted")
+    org_args(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--jira-port", type=int, default=18081)
+    serve.add_argument("--notion-port", type=int, default=18082)
+    serve.add_argument("--slack-port", type=int, default=18083)
+    serve.set_defaults(func=cmd_sandbox_serve)
+
+    gx_cmd = sub.add_parser("gx", help="Great Expectations definitions")
+    gx_sub = gx_cmd.add_subparsers(dest="gx_command", required=True)
+    sync = gx_sub.add_parser("sync", help="write suites, validation definitions and checkpoints to gx/")
+    sync.set_defaults(func=cmd_gx_sync)
+
+    publish = sub.add_parser("publish", help="publish the marts for BI (read-only DuckDB file, Parquet, dbt docs)")
+    publish.add_argument("--run-id", default=None, help="source run id recorded in the publication")
+    publish.add_argument("--no-docs", action="store_true", help="skip dbt docs generation")
+    publish.set_defaults(func=cmd_publish)
+
+    report = sub.add_parser("report", help="write the monthly reliability report (self-contained HTML)")
+    report.add_argument("--month", default=None,
+                        help="YYYY-MM (default: the last closed month of the current publication)")
+    report.add_argument("--out", default=None, help="output file (default <publish>/reports/reliability-<month>.html)")
+    report.add_argument("--languages", default=None,
+                        help="comma-separated, e.g. en,ja or ja (default: config reporting.languages)")
+    report.set_defaults(func=cmd_report)
+
+    airflow_cmd = sub.add_parser("airflow", help="airflow standalone (UI, scheduler) against the sandbox; Ctrl-C stops")
+    org_args(airflow_cmd)
+    airflow_cmd.add_argument("--port", type=int, default=8080, help="API server and UI port (default 8080)")
+    airflow_cmd.set_defaults(func=cmd_airflow)
+    setup_cmd = sub.add_parser("airflow-setup", help="migrate the Airflow metadata DB and create shinrai's pools")
+    setup_cmd.add_argument("--local", action="store_true",
+                           help="the local SQLite Airflow under SHINRAI_HOME (default: the Airflow the environment "
+                                "configures, or the local one when AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is unset)")
+    setup_cmd.set_defaults(func=cmd_airflow_setup)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    return int(ns.func(ns))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""The one YAML configuration file: how a company's Jira, Notion and Slack map onto our model.
+
+Loading validates the file's shape (every required key present, regexes compile, the time zone
+exists). Names that can only be checked against a live source (a Jira field name, a Notion
+property) are resolved by the extractors, which raise :class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from shinrai.settings import paths
+
+JIRA_LOGICAL_FIELDS = (
+    "severity",
+    "introduced_at",
+    "occurred_at",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "recovered_at",
+    "product",
+    "detection_route",
+    "cause_category",
+    "development_category",
+)
+JIRA_STREAMS = ("incidents", "postmortems", "actions")
+RISK_PROPERTIES = (
+    "title",
+    "status",
+    "priority",
+    "assignee",
+    "product",
+    "recognized_at",
+    "last_reviewed_at",
+    "dashboard_url",
+    "backlog_ticket",
+    "related_issues",
+)
+RELEASE_PROPERTIES = ("title", "product", "release_at", "release_type", "jira_version", "status")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, malformed, or does not resolve against the source."""
+
+    def __init__(self, key: str, problem: str):
+        self.key = key
+        super().__init__(f"config {key}: {problem}")
+
+
+def did_you_mean(name: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+
+
+@dataclass(frozen=True)
+class NotionDatabase:
+    database_id: str
+    properties: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Config:
+    timezone: str
+    languages: tuple[str, ...]
+    jira_conn_id: str
+    jira_fields: dict[str, str]
+    jira_jql: dict[str, str]
+    postmortem_link_type: str
+    actions_relation_mode: str
+    actions_link_type: str | None
+    release_projects: tuple[str, ...]
+    jira_page_size: int
+    jira_lookback_minutes: int
+    notion_conn_id: str
+    risk_records: NotionDatabase
+    release_calendar: NotionDatabase
+    notion_lookback_minutes: int
+    slack_conn_id: str
+    incident_channel_pattern: re.Pattern[str]
+    incident_key_prefix: str
+    release_channel: str
+    freeze_pattern: re.Pattern[str]
+    resume_pattern: re.Pattern[str]
+    product_pattern: re.Pattern[str]
+    incident_pattern: re.Pattern[str]
+    slack_rate_mode: str
+    slack_lookback_days: int
+    slack_resweep_days: int
+    chaser_heads_up_business_days: int
+    chaser_weekly_every_business_days: int
+    chaser_escalation_after_business_days: int
+    chaser_team_channel: str
+    chaser_jira_comments: bool
+    chaser_dry_run: bool
+    source_file: Path
+
+
+def _get(tree: dict[str, Any], dotted: str) -> Any:
+    node: Any = tree
+    walked = []
+    for part in dotted.split("."):
+        walked.append(part)
+        if not isinstance(node, dict) or part not in node:
+            raise ConfigError(".".join(walked), "is missing")
+        node = node[part]
+    return node
+
+
+def _str(tree: dict[str, Any], dotted: str) -> str:
+    value = _get(tree, dotted)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(dotted, f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _int(tree: dict[str, Any], dotted: str, minimum: int = 0) -> int:
+    value = _get(tree, dotted)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(dotted, f"must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _bool(tree: dict[str, Any], dotted: str) -> bool:
+    value = _get(tree, dotted)
+    if not isinstance(value, bool):
+        raise ConfigError(dotted, f"must be true or false, got {value!r}")
+    return value
+
+
+def _regex(tree: dict[str, Any], dotted: str) -> re.Pattern[str]:
+    value = _str(tree, dotted)
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise ConfigError(dotted, f"is not a valid regular expression ({exc})") from exc
+
+
+def _mapping(tree: dict[str, Any], dotted: str, required: tuple[str, ...]) -> dict[str, str]:
+    value = _get(tree, dotted)
+    if not isinstance(value, dict):
+        raise ConfigError(dotted, "must be a mapping")
+    for key in required:
+        _str(tree, f"{dotted}.{key}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _notion_db(tree: dict[str, Any], dotted: str, required: tuple[str, ...]) -> NotionDatabase:
+    return NotionDatabase(
+        database_id=_str(tree, f"{dotted}.database_id"),
+        properties=_mapping(tree, f"{dotted}.properties", required),
+    )
+
+
+def parse(tree: dict[str, Any], source_file: Path) -> Config:
+    tz = _str(tree, "reporting.timezone")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError("reporting.timezone", f"{tz!r} is not an IANA time zone") from exc
+    mode = _str(tree, "jira.actions_relation.mode")
+    if mode not in ("link", "subtask"):
+        raise ConfigError("jira.actions_relation.mode", f"must be 'link' or 'subtask', got {mode!r}")
+    rate_mode = _str(tree, "slack.rate_mode")
+    if rate_mode not in ("standard", "non_marketplace"):
+        raise ConfigError("slack.rate_mode", f"must be 'standard' or 'non_marketplace', got {rate_mode!r}")
+    page_size = _int(tree, "jira.page_size", minimum=1)
+    if page_size > 5000:
+        raise ConfigError("jira.page_size", "must be at most 5000 (the search/jql ceiling)")
+    projects = _get(tree, "jira.release_projects")
+    if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
+        raise ConfigError("jira.release_projects", "must be a list of Jira project keys")
+    return Config(
+        timezone=tz,
+        languages=tuple(_get(tree, "reporting.languages")),
+        jira_conn_id=_str(tree, "jira.conn_id"),
+        jira_fields=_mapping(tree, "jira.fields", JIRA_LOGICAL_FIELDS),
+        jira_jql=_mapping(tree, "jira.jql", JIRA_STREAMS),
+        postmortem_link_type=_str(tree, "jira.postmortem_link_type"),
+        actions_relation_mode=mode,
+        actions_link_type=_str(tree, "jira.actions_relation.link_type") if mode == "link" else None,
+        release_projects=tuple(projects),
+        jira_page_size=page_size,
+        jira_lookback_minutes=_int(tree, "jira.lookback_minutes"),
+        notion_conn_id=_str(tree, "notion.conn_id"),
+        risk_records=_notion_db(tree, "notion.risk_records", RISK_PROPERTIES),
+        release_calendar=_notion_db(tree, "notion.release_calendar", RELEASE_PROPERTIES),
+        notion_lookback_minutes=_int(tree, "notion.lookback_minutes"),
+        slack_conn_id=_str(tree, "slack.conn_id"),
+        incident_channel_pattern=_regex(tree, "slack.incident_channel_pattern"),
+        incident_key_prefix=_str(tree, "slack.incident_key_prefix"),
+        release_channel=_str(tree, "slack.release_channel"),
+        freeze_pattern=_regex(tree, "slack.freeze_pattern"),
+        resume_pattern=_regex(tree, "slack.resume_pattern"),
+        product_pattern=_regex(tree, "slack.product_pattern"),
+        incident_pattern=_regex(tree, "slack.incident_pattern"),
+        slack_rate_mode=rate_mode,
+        slack_lookback_days=_int(tree, "slack.lookback_days"),
+        slack_resweep_days=_int(tree, "slack.resweep_days"),
+        chaser_heads_up_business_days=_int(tree, "chaser.heads_up_business_days"),
+        chaser_weekly_every_business_days=_int(tree, "chaser.weekly_every_business_days", minimum=1),
+        chaser_escalation_after_business_days=_int(tree, "chaser.escalation_after_business_days", minimum=1),
+        chaser_team_channel=_str(tree, "chaser.reliability_team_channel"),
+        chaser_jira_comments=_bool(tree, "chaser.jira_comments"),
+        chaser_dry_run=_bool(tree, "chaser.dry_run"),
+        source_file=source_file,
+    )
+
+
+def load(path: Path | None = None) -> Config:
+    """Load and validate the configuration file (``SHINRAI_CONFIG`` or ``config/shinrai.yaml``)."""
+    source = Path(path) if path else paths().config_file
+    try:
+        tree = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError("(file)", f"{source} does not exist; set SHINRAI_CONFIG") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError("(file)", f"{source} is not valid YAML: {exc}") from exc
+    if not isinstance(tree, dict):
+        raise ConfigError("(file)", f"{source} must hold a mapping at the top level")
+    return parse(tree, source)

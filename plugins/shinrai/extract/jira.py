@@ -1,0 +1,350 @@
+"""Jira issue streams (incidents, postmortems, prevention actions) through enhanced search.
+
+Incremental by ``updated``: each run asks for ``updated >= watermark - lookback`` (epoch
+milliseconds, so the account's time zone cannot shift the window), ordered by ``updated, key``,
+page by page with ``nextPageToken``. Every page lands together with the token for the next one,
+so a killed task resumes mid-stream. Records already held unchanged are no-ops in the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shinrai.config import Config, ConfigError, did_you_mean
+from shinrai.extract.window import window_cursor_key
+from shinrai.hooks.jira import JiraHook
+from shinrai.load.landing import Cursor, LandingStore, Quarantined, Record
+
+log = logging.getLogger(__name__)
+
+# System fields every issue stream needs; configured custom fields are added by id.
+BASE_FIELDS = (
+    "summary",
+    "status",
+    "issuetype",
+    "project",
+    "priority",
+    "created",
+    "updated",
+    "resolution",
+    "resolutiondate",
+    "assignee",
+    "reporter",
+    "duedate",
+    "labels",
+    "issuelinks",
+    "parent",
+    "subtasks",
+)
+REQUIRED_FIELDS = ("summary", "status", "issuetype", "created", "updated")
+DATETIME_LOGICAL_FIELDS = (
+    "introduced_at",
+    "occurred_at",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "recovered_at",
+)
+
+
+def parse_jira_datetime(value: str) -> datetime:
+    """Jira sends ``2024-05-01T10:02:34.255+0900``; Python 3.11 parses the colon-less offset."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp {value!r} has no UTC offset")
+    return parsed
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """Logical field -> Jira field id, resolved by name against ``/rest/api/3/field``."""
+
+    ids: dict[str, str]
+
+    @classmethod
+    def resolve(cls, config: Config, catalogue: list[dict[str, Any]]) -> FieldMap:
+        by_name: dict[str, list[str]] = {}
+        known_ids = set()
+        for entry in catalogue:
+            known_ids.add(entry["id"])
+            by_name.setdefault(entry.get("name", ""), []).append(entry["id"])
+        ids: dict[str, str] = {}
+        for logical, name in config.jira_fields.items():
+            key = f"jira.fields.{logical}"
+            if name in known_ids:  # a field id given directly (names are not unique across sites)
+                ids[logical] = name
+                continue
+            matches = by_name.get(name, [])
+            if not matches:
+                raise ConfigError(
+                    key, f"no Jira field is named {name!r}{did_you_mean(name, list(by_name))}"
+                )
+            if len(matches) > 1:
+                raise ConfigError(
+                    key, f"{len(matches)} Jira fields are named {name!r} ({', '.join(matches)}); give the id"
+                )
+            ids[logical] = matches[0]
+        return cls(ids)
+
+    def request_fields(self) -> list[str]:
+        return list(BASE_FIELDS) + sorted(set(self.ids.values()))
+
+
+def validate_issue(issue: Any, fields: FieldMap) -> str | None:
+    """Return why an issue cannot be landed, or None when it is well formed."""
+    if not isinstance(issue, dict):
+        return "issue is not a JSON object"
+    for key in ("id", "key", "fields"):
+        if not issue.get(key):
+            return f"missing {key!r}"
+    body = issue["fields"]
+    if not isinstance(body, dict):
+        return "'fields' is not an object"
+    for name in REQUIRED_FIELDS:
+        if body.get(name) in (None, ""):
+            return f"missing required field {name!r}"
+    for name in ("created", "updated"):
+        try:
+            parse_jira_datetime(body[name])
+        except (TypeError, ValueError):
+            return f"field {name!r} value {body[name]!r} is not a timestamp"
+    for logical in DATETIME_LOGICAL_FIELDS:
+        field_id = fields.ids.get(logical)
+        value = body.get(field_id) if field_id else None
+        if value is None:
+            continue
+        try:
+            parse_jira_datetime(value)
+        except (TypeError, ValueError):
+            return f"field {logical} ({field_id}) value {value!r} is not a timestamp"
+    return None
+
+
+def _jql_hash(jql: str) -> str:
+    return hashlib.sha256(jql.encode()).hexdigest()[:16]
+
+
+@dataclass
+class StreamStats:
+    pages: int = 0
+    seen: int = 0
+    changed: int = 0
+    quarantined: int = 0
+
+
+class JiraIssueExtractor:
+    """Extract one configured issue stream into the Jira landing file."""
+
+    def __init__(self, config: Config, hook: JiraHook, store: LandingStore):
+        self.config = config
+        self.hook = hook
+        self.store = store
+        self._fields: FieldMap | None = None
+
+    @property
+    def fields(self) -> FieldMap:
+        if self._fields is None:
+            client = self.hook.client
+            catalogue = self.hook.call(client.fields)
+            # Seed the client's own name->id cache exactly as its _update_fields_cache would, so
+            # enhanced_search_issues does not fetch /field a second time.
+            client._fields_cache_value = {
+                name: entry["id"] for entry in catalogue for name in entry.get("clauseNames", [])
+            }
+            self._fields = FieldMap.resolve(self.config, catalogue)
+            names = {entry["id"]: entry.get("name") for entry in catalogue}
+            self.store.replace_field_map(
+                [(logical, field_id, names.get(field_id)) for logical, field_id in self._fields.ids.items()]
+            )
+        return self._fields
+
+    def jql(self, stream: str, since: datetime | None, until: datetime | None = None) -> str:
+        base = f"({self.config.jira_jql[stream]})"
+        if since:  # epoch milliseconds: immune to the searching account's time zone
+            base += f" AND updated >= {int(since.timestamp() * 1000)}"
+        if until:
+            base += f" AND updated < {int(until.timestamp() * 1000)}"
+        return f"{base} ORDER BY updated ASC, key ASC"
+
+    def run(self, stream: str, run_id: str, *, full_refresh: bool = False,
+            window: tuple[datetime, datetime] | None = None) -> StreamStats:
+        """Land the stream's changes since its watermark (everything with ``full_refresh``).
+
+        ``window`` (start, end) instead re-reads the issues updated in ``[start - lookback, end)``
+        (a backfill): the stream's watermark is left alone, and the re-read keeps its own cursor
+        (``<stream>@<start>/<end>``) so an interrupted one resumes from its saved page token.
+        """
+        if stream not in self.config.jira_jql:
+            raise ConfigError(f"jira.jql.{stream}", "is not configured")
+        self.store.ensure_stream(stream)
+        fields = self.fields.request_fields()
+        cursor_key = stream if window is None else window_cursor_key(stream, window)
+        cursor = Cursor() if full_refresh and window is None else self.store.cursor(cursor_key)
+        lookback = timedelta(minutes=self.config.jira_lookback_minutes)
+        if window is None:
+            since, until = (cursor.watermark - lookback if cursor.watermark else None), None
+        else:
+            since, until = window[0] - lookback, window[1]
+        jql = self.jql(stream, since, until)
+        token = None
+        max_updated = cursor.watermark
+        resume = cursor.in_progress
+        if (resume.get("jql_hash") == _jql_hash(self.config.jira_jql[stream]) and resume.get("jql")
+                and (window is None or resume["jql"] == jql)):
+            jql, token = resume["jql"], resume.get("next_page_token")
+            if resume.get("max_updated"):
+                max_updated = datetime.fromisoformat(resume["max_updated"])
+            log.info("jira %s: resuming mid-stream from a saved page token", stream)
+        stats = StreamStats()
+        seen_tokens: set[str] = set()
+        client = self.hook.client
+        while True:
+            page = self.hook.call(
+                lambda token=token: client.enhanced_search_issues(
+                    jql,
+                    nextPageToken=token,
+                    maxResults=self.config.jira_page_size,
+                    fields=list(fields),
+                    expand="changelog",
+                    json_result=True,
+                )
+            )
+            issues = page.get("issues")
+            if not isinstance(issues, list):
+                raise RuntimeError(f"jira {stream}: search/jql answered without an 'issues' list")
+            next_token = page.get("nextPageToken") or None
+            records, changelogs, bad = [], [], []
+            for issue in issues:
+                reason = validate_issue(issue, self.fields)
+                if reason:
+                    issue_id = issue.get("id") if isinstance(issue, dict) else None
+                    bad.append(Quarantined(str(issue_id) if issue_id else None, reason,
+                                           json.dumps(issue, ensure_ascii=False)))
+                    continue
+                issue = dict(issue)
+                embedded = issue.pop("changelog", None)
+                updated = parse_jira_datetime(issue["fields"]["updated"]).astimezone(UTC)
+                max_updated = max(max_updated, updated) if max_updated else updated
+                records.append(Record(str(issue["id"]), issue["key"], updated, issue))
+                changelogs.append(
+                    Record(
+                        str(issue["id"]),
+                        issue["key"],
+                        updated,
+                        {"issue_id": str(issue["id"]), "issue_key": issue["key"], "stream": stream,
+                         "histories": self.histories(issue["key"], embedded)},
+                    )
+                )
+            stats.pages += 1
+            stats.seen += len(issues)
+            if next_token and (next_token in seen_tokens or not issues):
+                raise RuntimeError(f"jira {stream}: search/jql repeated a page token or sent an empty page "
+                                   "with a token; stopping rather than looping")
+            in_progress = (
+                {
+                    "jql": jql,
+                    "jql_hash": _jql_hash(self.config.jira_jql[stream]),
+                    "next_page_token": next_token,
+                    "max_updated": max_updated.isoformat() if max_updated else None,
+                }
+                if next_token
+                else {}
+            )
+            done = Cursor(watermark=max_updated if not next_token else cursor.watermark, in_progress=in_progress)
+            result = self.store.save_page(stream, records, bad, done, run_id, also={"changelogs": changelogs},
+                                          cursor_stream=cursor_key)
+            stats.changed += result.inserted + result.updated - result.related_changed
+            stats.quarantined += result.quarantined
+            if not next_token:
+                break
+            seen_tokens.add(next_token)
+            token = next_token
+        log.info(
+            "jira %s: %d pages, %d issues seen, %d changed, %d quarantined",
+            stream, stats.pages, stats.seen, stats.changed, stats.quarantined,
+        )
+        return stats
+
+    def histories(self, issue_key: str, embedded: dict[str, Any] | None) -> list[dict[str, Any]]:
+        """The issue's full status/field history, oldest first.
+
+        Search embeds only the newest histories (about 40) with the real ``total``; when it is
+        truncated, the rest comes from ``/issue/{key}/changelog`` (100 a page).
+        """
+        embedded = embedded or {}
+        histories = list(embedded.get("histories") or [])
+        total = embedded.get("total")
+        if total is not None and total > len(histories):
+            histories, start = [], 0
+            while True:
+                page = self.hook.get_json(
+                    f"issue/{issue_key}/changelog", params={"startAt": start, "maxResults": 100}
+                )
+                values = page.get("values") or []
+                histories.extend(values)
+                start += len(values)
+                if page.get("isLast", True) or not values or start >= page.get("total", start):
+                    break
+        return sorted(histories, key=lambda h: (h.get("created") or "", str(h.get("id"))))
+
+    def sweep_deleted(self, stream: str, run_id: str) -> int:
+        """Soft-delete issues that no longer match the stream's JQL (Jira has no tombstones).
+
+        Lists every id in scope (``fields=id``, the largest pages search serves). Issues updated
+        within the lookback window are spared: search is eventually consistent, so a brand-new
+        issue may be missing from the listing for a while.
+        """
+        jql = f"({self.config.jira_jql[stream]}) ORDER BY key ASC"
+        client = self.hook.client
+        seen: set[str] = set()
+        token = None
+        while True:
+            page = self.hook.call(
+                lambda token=token: client.enhanced_search_issues(
+                    jql, nextPageToken=token, maxResults=5000, fields=["id"], json_result=True
+                )
+            )
+            seen.update(str(i["id"]) for i in page.get("issues") or [] if isinstance(i, dict) and i.get("id"))
+            token = page.get("nextPageToken") or None
+            if not token:
+                break
+        recent = datetime.now(UTC) - timedelta(minutes=self.config.jira_lookback_minutes)
+        gone = self.store.live_ids(stream) - seen - self.store.updated_since(stream, recent)
+        deleted = self.store.mark_deleted(stream, gone, run_id)
+        self.store.mark_deleted("changelogs", gone, run_id)
+        if deleted:
+            log.info("jira %s: %d issues no longer in Jira, marked deleted", stream, deleted)
+        return deleted
+
+    def versions(self, run_id: str) -> dict[str, int]:
+        """Every version (release) of the configured projects; a full listing each run."""
+        out = {}
+        for project in self.config.release_projects:
+            listing = self.hook.get_json(f"project/{project}/versions")
+            if not isinstance(listing, list):
+                raise RuntimeError(f"jira versions of {project}: expected a list")
+            records = [
+                Record(str(v["id"]), project, None, v) for v in listing if isinstance(v, dict) and v.get("id")
+            ]
+            result, deleted = self.store.save_snapshot("versions", records, run_id, scope_key=project)
+            out[project] = result.inserted + result.updated + deleted
+        return out
+
+    def users(self, run_id: str, page_size: int = 1000) -> int:
+        """Every Jira user visible to the account (joined to Notion and Slack people by e-mail)."""
+        records, start = [], 0
+        while True:
+            page = self.hook.get_json("users/search", params={"startAt": start, "maxResults": page_size})
+            if not isinstance(page, list):
+                raise RuntimeError("jira users/search: expected a list")
+            records += [Record(u["accountId"], u.get("emailAddress"), None, u) for u in page if u.get("accountId")]
+            start += len(page)
+            if len(page) < page_size:
+                break
+        result, deleted = self.store.save_snapshot("users", records, run_id)
+        return result.inserted + result.updated + deleted

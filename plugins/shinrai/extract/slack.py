@@ -1,0 +1,297 @@
+"""Slack streams: users, channels, and the messages of incident channels and the release channel.
+
+History is read per channel from ``oldest = last seen ts - lookback`` (edits and deletions only
+show on re-read; new thread replies do not move the parent's ``ts``), then the replies of every
+thread with activity in that window. Messages are keyed ``<channel>:<ts>``. A message we hold
+inside a fully re-read window that Slack no longer returns is marked deleted.
+
+A quiet channel (last message older than the lookback) is not re-read every night: at one request
+per channel per night that is what would make the nightly run expensive. Slack offers no cheap
+signal for an edit or deletion in an old message, so every channel is instead re-read whole at
+least once every ``slack.resweep_days`` (staggered by channel id, so quiet channels do not all come
+due the same night): such late edits surface within that many days.
+
+``rate_mode: non_marketplace`` follows Slack's May 2025 limits for non-Marketplace commercial
+apps: 15 messages a page and at most one history/replies request a minute; the extractor paces
+itself so it never exceeds them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shinrai.config import Config, ConfigError
+from shinrai.extract.pacing import UNPACED, Pacer
+from shinrai.hooks.slack import SlackHook
+from shinrai.load.landing import Cursor, LandingStore, Quarantined, Record
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RateMode:
+    history_limit: int
+    history_pacer: Pacer
+    replies_pacer: Pacer
+
+    @classmethod
+    def for_config(cls, mode: str) -> RateMode:
+        if mode == "non_marketplace":
+            return cls(history_limit=15, history_pacer=Pacer(1, 60), replies_pacer=Pacer(1, 60))
+        return cls(history_limit=999, history_pacer=UNPACED, replies_pacer=UNPACED)
+
+
+def ts_to_datetime(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), tz=UTC)
+
+
+def validate_message(message: Any) -> str | None:
+    if not isinstance(message, dict):
+        return "message is not a JSON object"
+    ts = message.get("ts")
+    if not ts:
+        return "missing 'ts'"
+    try:
+        float(ts)
+    except (TypeError, ValueError):
+        return f"'ts' {ts!r} is not a Slack timestamp"
+    return None
+
+
+class SlackExtractor:
+    def __init__(self, config: Config, hook: SlackHook, store: LandingStore, rate: RateMode | None = None,
+                 now: datetime | None = None):
+        self.config = config
+        self.hook = hook
+        self.store = store
+        self.rate = rate or RateMode.for_config(config.slack_rate_mode)
+        self.now = now or datetime.now(UTC)
+
+    # -- listings -------------------------------------------------------------------------------
+
+    def users(self, run_id: str) -> int:
+        records = []
+        for user in self._paged("users_list", "members", limit=200):
+            if isinstance(user, dict) and user.get("id"):
+                email = (user.get("profile") or {}).get("email")
+                records.append(Record(user["id"], email, None, user))
+        result, deleted = self.store.save_snapshot("users", records, run_id)
+        return result.inserted + result.updated + deleted
+
+    def channels(self, run_id: str) -> list[dict[str, Any]]:
+        channels = [
+            c for c in self._paged("conversations_list", "channels", limit=1000,
+                                   types="public_channel,private_channel")
+            if isinstance(c, dict) and c.get("id")
+        ]
+        records = [Record(c["id"], c.get("name"), None, c) for c in channels]
+        self.store.save_snapshot("channels", records, run_id)
+        return channels
+
+    def _paged(self, method: str, key: str, **kwargs: Any) -> list[Any]:
+        client = self.hook.client
+        items: list[Any] = []
+        cursor = None
+        while True:
+            args = dict(kwargs, cursor=cursor) if cursor else kwargs
+            page = self.hook.call(lambda args=args: getattr(client, method)(**args))
+            items += page.get(key) or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return items
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def wanted_channels(self, channels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        wanted = [c for c in channels
+                  if self.config.incident_channel_pattern.search(c.get("name", ""))
+                  or c.get("name") == self.config.release_channel]
+        if not any(c.get("name") == self.config.release_channel for c in channels):
+            raise ConfigError("slack.release_channel", f"no channel named {self.config.release_channel!r}")
+        return wanted
+
+    def messages(self, channels: list[dict[str, Any]], run_id: str, *, full_refresh: bool = False,
+                 window: tuple[datetime, datetime] | None = None) -> dict[str, int]:
+        """Read the channels with recent activity from their watermarks (all of them with ``full_refresh``).
+
+        ``window`` (start, end) instead re-reads every wanted channel's messages posted in
+        ``[start - lookback, end)`` and their threads (a backfill): upserts only, no channel watermark
+        moves and nothing is marked deleted (the nightly lookback re-read reconciles deletions).
+        """
+        stats = {"channels_read": 0, "channels_skipped": 0, "pages": 0, "seen": 0, "changed": 0,
+                 "quarantined": 0, "deleted": 0}
+        for channel in self.wanted_channels(channels):
+            if window is not None:
+                if float(channel.get("created") or 0) >= window[1].timestamp():
+                    stats["channels_skipped"] += 1  # created after the window: nothing to re-read
+                else:
+                    self._reread_window(channel, window, run_id, stats)
+                    stats["channels_read"] += 1
+                continue
+            cursor = Cursor() if full_refresh else self.store.cursor(f"messages:{channel['id']}")
+            if not full_refresh and not self._needs_read(channel, cursor):
+                stats["channels_skipped"] += 1
+                continue
+            self._read_channel(channel, cursor, run_id, stats)
+            stats["channels_read"] += 1
+        log.info("slack messages: %s", stats)
+        return stats
+
+    def _reread_window(self, channel: dict[str, Any], window: tuple[datetime, datetime], run_id: str,
+                       stats: dict[str, int]) -> None:
+        channel_id = channel["id"]
+        oldest = max(0.0, window[0].timestamp() - self.config.slack_lookback_days * 86400)
+        base: dict[str, Any] = {"channel": channel_id, "limit": self.rate.history_limit, "oldest": f"{oldest:.6f}",
+                                "latest": f"{window[1].timestamp():.6f}", "inclusive": True}
+        client = self.hook.client
+        threads: list[str] = []
+        page_cursor = None
+        while True:
+            args = dict(base, cursor=page_cursor) if page_cursor else base
+            self.rate.history_pacer.wait()
+            page = self.hook.call(lambda args=args: client.conversations_history(**args))
+            messages = page.get("messages") or []
+            records, bad = self._records(channel_id, messages)
+            threads += [r.payload["ts"] for r in records if r.payload.get("reply_count")]
+            self._count(stats, self.store.save_page("messages", records, bad, None, run_id), len(messages))
+            page_cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page_cursor:
+                break
+        for thread_ts in dict.fromkeys(threads):
+            got, bad, pages = self._read_replies(channel_id, thread_ts)
+            result = self.store.save_page("messages", got, bad, None, run_id)
+            stats["pages"] += pages
+            stats["seen"] += len(got) + len(bad)
+            stats["changed"] += result.inserted + result.updated
+            stats["quarantined"] += result.quarantined
+
+    def _needs_read(self, channel: dict[str, Any], cursor: Cursor) -> bool:
+        if cursor.watermark is None or cursor.in_progress.get("reading"):
+            return True  # never read, or a read was interrupted
+        lookback = self.config.slack_lookback_days * 86400
+        if (self.now - cursor.watermark).total_seconds() <= lookback:
+            return True  # recent activity: edits, deletions and replies may still come
+        return self._resweep_due(channel, cursor)
+
+    def _resweep_due(self, channel: dict[str, Any], cursor: Cursor) -> bool:
+        last = cursor.in_progress.get("last_full_read")
+        days = self.config.slack_resweep_days
+        if not last or days == 0:  # 0: re-read every channel whole on every run
+            return True
+        stagger = int(hashlib.sha256(channel["id"].encode()).hexdigest(), 16) % days
+        age_days = (self.now - datetime.fromisoformat(last)).total_seconds() / 86400
+        return age_days >= days - stagger - 1e-9 if stagger else age_days >= days - 1e-9
+
+    def _read_channel(self, channel: dict[str, Any], cursor: Cursor, run_id: str, stats: dict[str, int]) -> None:
+        channel_id = channel["id"]
+        key = f"messages:{channel_id}"
+        lookback = self.config.slack_lookback_days * 86400
+        resume = cursor.in_progress
+        full = resume.get("full", cursor.watermark is None or self._resweep_due(channel, cursor))
+        last_full_read = resume.get("last_full_read")
+        oldest = resume.get("oldest")
+        if oldest is None and not full and cursor.watermark is not None:
+            oldest = f"{max(0.0, cursor.watermark.timestamp() - lookback):.6f}"
+        page_cursor = resume.get("next_cursor")
+        latest_seen = cursor.watermark
+        if resume.get("latest_seen"):
+            latest_seen = datetime.fromisoformat(resume["latest_seen"])
+        seen_ids: set[str] = set(resume.get("seen_ids") or [])
+        threads: list[str] = list(resume.get("threads") or [])
+        client = self.hook.client
+        base: dict[str, Any] = {"channel": channel_id, "limit": self.rate.history_limit}
+        if oldest is not None:
+            base.update(oldest=oldest, inclusive=True)
+        while True:
+            args = dict(base, cursor=page_cursor) if page_cursor else base
+            self.rate.history_pacer.wait()
+            page = self.hook.call(lambda args=args: client.conversations_history(**args))
+            messages = page.get("messages") or []
+            records, bad = self._records(channel_id, messages)
+            for rec in records:
+                seen_ids.add(rec.source_id)
+                ts = ts_to_datetime(rec.payload["ts"])
+                latest_seen = max(latest_seen, ts) if latest_seen else ts
+                if rec.payload.get("reply_count"):
+                    latest_reply = float(rec.payload.get("latest_reply") or rec.payload["ts"])
+                    if oldest is None or latest_reply >= float(oldest):
+                        threads.append(rec.payload["ts"])
+            page_cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            state = {"reading": True, "full": full, "last_full_read": last_full_read, "next_cursor": page_cursor,
+                     "oldest": oldest, "threads": threads,
+                     "latest_seen": latest_seen.isoformat() if latest_seen else None,
+                     "seen_ids": sorted(seen_ids)}
+            # the watermark moves only when the whole channel (history and replies) is read
+            result = self.store.save_page("messages", records, bad, Cursor(cursor.watermark, state), run_id,
+                                          cursor_stream=key)
+            self._count(stats, result, len(messages))
+            if not page_cursor:
+                break
+        replies: list[Record] = []
+        bad_replies: list[Quarantined] = []
+        for thread_ts in dict.fromkeys(threads):
+            got, bad, pages = self._read_replies(channel_id, thread_ts)
+            replies += got
+            bad_replies += bad
+            stats["pages"] += pages
+            stats["seen"] += len(got) + len(bad)
+        seen_ids.update(r.source_id for r in replies)
+        # deletions: anything we hold in the fully re-read window that Slack did not return
+        window_start = float(oldest) if oldest is not None else 0.0
+        held = {sid for sid in self.store.live_ids("messages", scope_key=channel_id)
+                if float(sid.split(":", 1)[1]) >= window_start}
+        # deletions first: if the task dies before the watermark moves, the channel is simply re-read
+        stats["deleted"] += self.store.mark_deleted("messages", held - seen_ids, run_id)
+        # one transaction: the channel's replies land and its watermark moves together
+        done = {"last_full_read": self.now.isoformat() if full else last_full_read}
+        result = self.store.save_page("messages", replies, bad_replies, Cursor(latest_seen, done), run_id,
+                                      cursor_stream=key)
+        stats["changed"] += result.inserted + result.updated
+        stats["quarantined"] += result.quarantined
+
+    def _read_replies(self, channel_id: str, thread_ts: str) -> tuple[list[Record], list[Quarantined], int]:
+        """Every reply of one thread (the parent, already read from history, is left out)."""
+        client = self.hook.client
+        records: list[Record] = []
+        bad: list[Quarantined] = []
+        page_cursor = None
+        pages = 0
+        while True:
+            args: dict[str, Any] = {"channel": channel_id, "ts": thread_ts, "limit": self.rate.history_limit}
+            if page_cursor:
+                args["cursor"] = page_cursor
+            self.rate.replies_pacer.wait()
+            page = self.hook.call(lambda args=args: client.conversations_replies(**args))
+            pages += 1
+            messages = [m for m in page.get("messages") or [] if not (isinstance(m, dict) and m.get("ts") == thread_ts)]
+            got, rejected = self._records(channel_id, messages)
+            records += got
+            bad += rejected
+            page_cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page_cursor:
+                return records, bad, pages
+
+    def _records(self, channel_id: str, messages: list[Any]) -> tuple[list[Record], list[Quarantined]]:
+        records, bad = [], []
+        for message in messages:
+            reason = validate_message(message)
+            if reason:
+                bad.append(Quarantined(None, f"channel {channel_id}: {reason}",
+                                       json.dumps(message, ensure_ascii=False)))
+                continue
+            edited = (message.get("edited") or {}).get("ts")
+            updated = ts_to_datetime(edited or message["ts"])
+            records.append(Record(f"{channel_id}:{message['ts']}", channel_id, updated, message))
+        return records, bad
+
+    @staticmethod
+    def _count(stats: dict[str, int], result: Any, seen: int) -> None:
+        stats["pages"] += 1
+        stats["seen"] += seen
+        stats["changed"] += result.inserted + result.updated
+        stats["quarantined"] += result.quarantined

@@ -1,0 +1,81 @@
+"""Notion hook: the real ``notion-client`` (API version 2025-09-03), created on first use.
+
+Connection: ``password`` is the integration token; ``host`` optionally overrides the API base URL
+(the sandbox); ``extra.timeout`` is in seconds. The client's retries are off; see
+:mod:`shinrai.extract.retry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow.sdk import BaseHook
+
+from shinrai.extract.retry import Failure, call
+
+if TYPE_CHECKING:
+    from notion_client import Client
+
+T = TypeVar("T")
+NOTION_VERSION = "2025-09-03"
+
+
+def classify_notion_error(exc: BaseException) -> Failure | None:
+    import httpx
+    from notion_client.errors import HTTPResponseError, RequestTimeoutError
+
+    if isinstance(exc, HTTPResponseError):
+        retry_after = None
+        value = exc.headers.get("retry-after", "") if exc.headers is not None else ""
+        if value.strip().isdigit():
+            retry_after = float(value)
+        code = getattr(exc.code, "value", exc.code)
+        cause = f"HTTP {exc.status} {code}"
+        if exc.status == 401:
+            cause += " (check the Notion connection's integration token)"
+        retryable = exc.status == 429 or exc.status >= 500
+        return Failure(retryable, exc.status, retry_after, cause)
+    if isinstance(exc, RequestTimeoutError | httpx.TimeoutException):
+        return Failure(True, None, None, "request timed out")
+    if isinstance(exc, httpx.TransportError):
+        return Failure(True, None, None, "connection failed")
+    return None
+
+
+class NotionHook(BaseHook):
+    """Interact with Notion through ``notion-client``."""
+
+    conn_name_attr = "notion_conn_id"
+    default_conn_name = "shinrai_notion"
+    conn_type = "notion"
+    hook_name = "Notion (shinrai)"
+
+    def __init__(self, notion_conn_id: str = default_conn_name, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.notion_conn_id = notion_conn_id
+
+    @cached_property
+    def client(self) -> Client:
+        from notion_client import Client
+
+        conn = self.get_connection(self.notion_conn_id)
+        if not conn.password:
+            raise ValueError(f"Airflow connection {self.notion_conn_id!r} has no password (the token)")
+        extra = conn.extra_dejson
+        options: dict[str, Any] = {
+            "auth": conn.password,
+            "notion_version": NOTION_VERSION,
+            "timeout_ms": int(float(extra.get("timeout", 60)) * 1000),
+            "retry": False,
+        }
+        if conn.host:
+            options["base_url"] = conn.host if "://" in conn.host else f"https://{conn.host}"
+        return Client(**options)
+
+    def get_conn(self) -> Client:
+        return self.client
+
+    def call(self, fn: Callable[[], T]) -> T:
+        return call("Notion", fn, classify_notion_error)

@@ -1,0 +1,79 @@
+"""Slack hook: the real ``slack_sdk`` WebClient, created on first use.
+
+Connection: ``password`` is the bot token; ``extra.base_url`` optionally overrides the API URL
+(the sandbox); ``extra.timeout`` is in seconds. slack_sdk retries nothing but connection errors
+by default; 429/5xx go through :mod:`shinrai.extract.retry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow.sdk import BaseHook
+
+from shinrai.extract.retry import Failure, call
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+T = TypeVar("T")
+
+
+def classify_slack_error(exc: BaseException) -> Failure | None:
+    import urllib.error
+
+    from slack_sdk.errors import SlackApiError
+
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        status = getattr(response, "status_code", None)
+        error = response.get("error") if hasattr(response, "get") else None
+        headers = getattr(response, "headers", {}) or {}
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        retry_after = float(value) if value and str(value).strip().isdigit() else None
+        cause = f"HTTP {status} {error or ''}".strip()
+        if error in ("invalid_auth", "not_authed", "token_revoked", "account_inactive"):
+            cause += " (check the Slack connection's bot token)"
+        retryable = status == 429 or (status is not None and status >= 500) or error in (
+            "ratelimited", "rate_limited", "fatal_error", "internal_error", "service_unavailable"
+        )
+        return Failure(retryable, status, retry_after, cause)
+    if isinstance(exc, TimeoutError | urllib.error.URLError | ConnectionError):
+        return Failure(True, None, None, f"connection failed ({type(exc).__name__})")
+    return None
+
+
+class SlackHook(BaseHook):
+    """Interact with Slack through ``slack_sdk``."""
+
+    conn_name_attr = "slack_conn_id"
+    default_conn_name = "shinrai_slack"
+    conn_type = "slack"
+    hook_name = "Slack (shinrai)"
+
+    def __init__(self, slack_conn_id: str = default_conn_name, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.slack_conn_id = slack_conn_id
+
+    @cached_property
+    def client(self) -> WebClient:
+        from slack_sdk import WebClient
+
+        conn = self.get_connection(self.slack_conn_id)
+        if not conn.password:
+            raise ValueError(f"Airflow connection {self.slack_conn_id!r} has no password (the bot token)")
+        extra = conn.extra_dejson
+        kwargs: dict[str, Any] = {"token": conn.password, "timeout": int(extra.get("timeout", 30))}
+        if extra.get("base_url"):
+            kwargs["base_url"] = extra["base_url"]
+        return WebClient(**kwargs)
+
+    def get_conn(self) -> WebClient:
+        return self.client
+
+    def call(self, fn: Callable[[], T]) -> T:
+        return call("Slack", fn, classify_slack_error)

@@ -1,0 +1,1 @@
+"""Landing: raw payloads and extraction state, one DuckDB file per source."""

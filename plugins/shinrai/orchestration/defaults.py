@@ -1,0 +1,60 @@
+"""``default_args`` every shinrai DAG shares: owner, retries, and a Slack alert on task failure.
+
+The alert uses the Slack provider's ``SlackNotifier`` on the ``shinrai_slack_alerts`` connection
+(``AIRFLOW_CONN_SHINRAI_SLACK_ALERTS``; the sandbox's in tests and the demo), posting to the
+channel in the Airflow Variable ``shinrai_alerts_channel`` (default ``#reliability``). The provider
+is imported only when a task fails, which keeps the DAG files quick to parse.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import BaseNotifier
+
+ALERTS_CONN_ID = "shinrai_slack_alerts"
+ALERTS_CHANNEL = "{{ var.value.get('shinrai_alerts_channel', '#reliability') }}"
+# Task error text is escaped for Slack (no <!channel> from an exception message) and cut short.
+ALERTS_TEXT = (
+    ":red_circle: *shinrai* `{{ ti.dag_id }}.{{ ti.task_id }}` failed "
+    "(run `{{ run_id }}`, try {{ ti.try_number }}): "
+    "{{ (exception | string | replace('&', '&amp;') | replace('<', '&lt;') | replace('>', '&gt;'))[:500] }}"
+)
+
+
+class SlackFailureAlert(BaseNotifier):
+    """The provider's ``SlackNotifier``, created when it is needed (on failure), not at parse time."""
+
+    template_fields = ("text", "channel", "slack_conn_id")
+
+    def __init__(self, *, slack_conn_id: str = ALERTS_CONN_ID, channel: str = ALERTS_CHANNEL,
+                 text: str = ALERTS_TEXT) -> None:
+        super().__init__()
+        self.slack_conn_id = slack_conn_id
+        self.channel = channel
+        self.text = text
+
+    def notifier(self) -> Any:
+        from airflow.providers.slack.notifications.slack import SlackNotifier
+
+        return SlackNotifier(slack_conn_id=self.slack_conn_id, channel=self.channel, text=self.text,
+                             username="shinrai")
+
+    def notify(self, context: Any) -> None:
+        self.notifier().notify(context)  # fields are already rendered by this notifier
+
+
+def retry_delay() -> timedelta:
+    """2 minutes; ``SHINRAI_RETRY_DELAY_SECONDS`` shortens it (the orchestration tests use a few seconds)."""
+    return timedelta(seconds=int(os.environ.get("SHINRAI_RETRY_DELAY_SECONDS", "120")))
+
+
+def default_args() -> dict[str, Any]:
+    return {
+        "owner": "reliability",
+        "retries": 2,
+        "retry_delay": retry_delay(),
+        "on_failure_callback": SlackFailureAlert(),
+    }

@@ -1,0 +1,269 @@
+"""The nightly job's steps as plain functions: the DAG files call these and stay thin.
+
+Every step is idempotent: rerunning it with the same inputs leaves the same warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+
+from shinrai import config as config_mod
+from shinrai.config import JIRA_STREAMS
+from shinrai.extract.jira import JiraIssueExtractor
+from shinrai.extract.notion import NotionExtractor
+from shinrai.extract.slack import SlackExtractor
+from shinrai.extract.window import Window
+from shinrai.hooks import JiraHook, NotionHook, SlackHook
+from shinrai.load.landing import LandingStore
+from shinrai.quality import gx
+from shinrai.settings import paths
+from shinrai.transform import dbt
+
+log = logging.getLogger(__name__)
+
+MART_TABLES = ("marts.fct_incidents",)
+
+
+@contextmanager
+def _run_log(store: LandingStore, run_id: str, stream: str) -> Iterator[dict[str, int]]:
+    """Record each stream's outcome in the landing file's run log, failures included."""
+    started = datetime.now(UTC)
+    stats: dict[str, int] = {}
+    try:
+        yield stats
+    except Exception as exc:
+        store.log_run(run_id, stream, started, "failed", error=str(exc)[:1000])
+        raise
+    store.log_run(
+        run_id, stream, started, "success",
+        pages=stats.get("pages", 0), seen=stats.get("seen", 0), changed=stats.get("changed", 0),
+        quarantined=stats.get("quarantined", 0), deleted=stats.get("deleted", 0),
+    )
+
+
+def _add_window(stats: dict[str, int], again: dict[str, int]) -> None:
+    for key, value in again.items():
+        if key in ("pages", "seen", "changed", "quarantined"):
+            stats[key] = stats.get(key, 0) + value
+
+
+def extract_jira(run_id: str, full_refresh: bool = False, streams: tuple[str, ...] = JIRA_STREAMS,
+                 window: Window | None = None) -> dict:
+    """Jira: incidents, postmortems and actions (with full changelogs), deletions, versions, users.
+
+    ``window`` (start, end), for backfills: after the incremental read, also re-read the issues
+    updated within the window (idempotent upserts; the stream watermarks are left alone).
+    """
+    cfg = config_mod.load()
+    hook = JiraHook(cfg.jira_conn_id)
+    summary: dict[str, Any] = {}
+    with LandingStore(paths().landing_file("jira"), "jira") as store:
+        extractor = JiraIssueExtractor(cfg, hook, store)
+        for stream in streams:
+            with _run_log(store, run_id, stream) as stats:
+                stats.update(vars(extractor.run(stream, run_id, full_refresh=full_refresh)))
+                if window is not None and not full_refresh:
+                    _add_window(stats, vars(extractor.run(stream, run_id, window=window)))
+                stats["deleted"] = extractor.sweep_deleted(stream, run_id)
+            summary[stream] = stats
+        with _run_log(store, run_id, "versions") as stats:
+            stats["changed"] = sum(extractor.versions(run_id).values())
+        with _run_log(store, run_id, "users") as stats:
+            stats["changed"] = extractor.users(run_id)
+    return summary
+
+
+def extract_notion(run_id: str, full_refresh: bool = False, window: Window | None = None) -> dict:
+    """Notion: System Risk Records and the release calendar (data sources), and users.
+
+    ``window`` (start, end): also re-read the pages edited within it (see :func:`extract_jira`).
+    """
+    cfg = config_mod.load()
+    hook = NotionHook(cfg.notion_conn_id)
+    summary: dict[str, Any] = {}
+    with LandingStore(paths().landing_file("notion"), "notion") as store:
+        extractor = NotionExtractor(cfg, hook, store)
+        for stream in NotionExtractor.STREAMS:
+            with _run_log(store, run_id, stream) as stats:
+                stats.update(extractor.run(stream, run_id, full_refresh=full_refresh))
+                if window is not None and not full_refresh:
+                    _add_window(stats, extractor.run(stream, run_id, window=window))
+            summary[stream] = stats
+        with _run_log(store, run_id, "users") as stats:
+            stats["changed"] = extractor.users(run_id)
+    return summary
+
+
+def extract_slack(run_id: str, full_refresh: bool = False, window: Window | None = None) -> dict:
+    """Slack: users, channels, and messages of incident channels and the release channel.
+
+    ``window`` (start, end): also re-read the messages posted within it and their threads.
+    """
+    cfg = config_mod.load()
+    hook = SlackHook(cfg.slack_conn_id)
+    summary: dict[str, Any] = {}
+    with LandingStore(paths().landing_file("slack"), "slack") as store:
+        extractor = SlackExtractor(cfg, hook, store)
+        with _run_log(store, run_id, "users") as stats:
+            stats["changed"] = extractor.users(run_id)
+        with _run_log(store, run_id, "channels") as stats:
+            channels = extractor.channels(run_id)
+            stats["seen"] = len(channels)
+        with _run_log(store, run_id, "messages") as stats:
+            stats.update(extractor.messages(channels, run_id, full_refresh=full_refresh))
+            if window is not None and not full_refresh:
+                _add_window(stats, extractor.messages(channels, run_id, window=window))
+        summary["messages"] = stats
+    return summary
+
+
+def chase(
+    run_date: date | None = None,
+    *,
+    dry_run: bool | None = None,
+    send: bool = True,
+    today: date | None = None,
+) -> dict:
+    """Remind owners of prevention actions as ``marts.rpt_overdue_actions`` says, exactly once.
+
+    ``run_date`` defaults to today in the reporting time zone. A run for a past date (a backfill,
+    a late catch-up) sends nothing, and neither does ``send=False``. ``dry_run`` prints instead of
+    sending (default: config ``chaser.dry_run``). ``today`` is the clock, for tests.
+    """
+    from zoneinfo import ZoneInfo
+
+    from shinrai.chase.chaser import Chaser
+
+    cfg = config_mod.load()
+    today = today or datetime.now(ZoneInfo(cfg.timezone)).date()
+    run_date = run_date or today
+    if run_date < today:
+        log.info("chaser: %s is in the past (today is %s); nothing will be sent", run_date, today)
+        send = False
+    dry = cfg.chaser_dry_run if dry_run is None else dry_run
+    if send and not dry and not _reminders_evaluated_for(run_date):
+        # the policy is SQL; make sure it was evaluated for this day before delivering it
+        dbt.run_dbt(["run", "--select", "rpt_overdue_actions"], extra_vars={"as_of_date": run_date.isoformat()})
+    jira = JiraHook(cfg.jira_conn_id)
+    chaser = Chaser(
+        str(paths().warehouse_file), SlackHook(cfg.slack_conn_id), jira if cfg.chaser_jira_comments else None,
+        jira.site_url(), cfg.chaser_team_channel, jira_comments=cfg.chaser_jira_comments,
+    )
+    report = chaser.run(run_date, dry_run=dry, send=send)
+    summary = {k: v for k, v in vars(report).items() if k != "dry_run_messages"}
+    summary["run_date"] = run_date.isoformat()
+    summary["would_send"] = len(report.dry_run_messages)
+    log.info("chaser: %s", summary)
+    return summary
+
+
+def _reminders_evaluated_for(run_date: date) -> bool:
+    """True when rpt_overdue_actions already holds that day's reminders (rows carry send_on)."""
+    with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
+        row = con.execute("select max(send_on) from marts.rpt_overdue_actions").fetchone()
+    return bool(row and row[0] == run_date)
+
+
+def build_marts(full_refresh: bool = False, as_of_date: str | None = None) -> None:
+    """``dbt build``; ``as_of_date`` (YYYY-MM-DD) pins "today" for the marts (a backfill's run date)."""
+    dbt.build(full_refresh=full_refresh, as_of_date=as_of_date)
+
+
+class QualityGateFailed(RuntimeError):
+    """A quality checkpoint had critical failures: what follows (publication) must not run."""
+
+    def __init__(self, summary: dict):
+        self.summary = summary
+        names = ", ".join(summary["critical_failures"])
+        super().__init__(f"quality checkpoint {summary['checkpoint']!r} has critical failures: {names}")
+
+
+def check_quality(checkpoint: str = "marts") -> dict:
+    """Run a quality checkpoint (``raw``, ``staging``, ``marts`` or ``nightly`` = all three).
+
+    Results go to the warehouse (``quality.validation_results``, ``quality.validation_runs``) and
+    Data Docs; one Slack alert per run when any rule fails. Raises :class:`QualityGateFailed` on
+    a critical failure, so downstream publish tasks never run; warnings are logged and returned.
+    """
+    report = gx.run_gate(checkpoint)
+    for rule in report.rules:
+        if not rule.success:
+            log.warning(
+                "quality %s [%s] %s.%s on %s: %s failing, e.g. %s",
+                report.checkpoint, rule.severity, rule.suite, rule.rule, rule.column, rule.failing_count,
+                ", ".join(rule.sample_keys[:5]),
+            )
+    summary = report.summary()
+    if not report.success:
+        raise QualityGateFailed(summary)
+    return summary
+
+
+def check_raw() -> dict:
+    """The raw-landing checkpoint (needs only the landing files: can run before dbt)."""
+    return check_quality("raw")
+
+
+def check_staging() -> dict:
+    """The staging checkpoint (business rules on the dbt staging models)."""
+    return check_quality("staging")
+
+
+def quality_status(checkpoint: str = "marts") -> dict | None:
+    """The latest recorded run of a checkpoint: publication checks ``publishable`` before it
+    replaces the live publication. None when the checkpoint never ran."""
+    from shinrai.quality import history
+
+    run = history.latest_run(paths().warehouse_file, checkpoint)
+    if run is None:
+        return None
+    return {**run, "publishable": bool(run["success"]), "validated_at": run["validated_at"].isoformat()}
+
+
+def warehouse_counts() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
+        for table in MART_TABLES:
+            row = con.execute(f"select count(*) from {table}").fetchone()
+            counts[table] = int(row[0]) if row else 0
+    return counts
+
+
+def publish(run_id: str | None = None, docs: bool = True) -> dict[str, Any]:
+    """Publish the marts for BI; run it only after the quality gate passed (the DAG wires that).
+
+    Copies every ``dim_``/``fct_``/``rpt_`` table of the warehouse's ``marts`` schema (and the
+    taxonomy seeds) into ``<publish>/marts.duckdb`` and a Parquet set, switched atomically: BI
+    readers see the previous publication or this one, never a mix, and any failure leaves the
+    previous publication live. Then publishes the dbt docs page (``docs=False`` skips it); a docs
+    failure raises after the data is already published.
+    """
+    from shinrai.publish import layout, publish_marts
+    from shinrai.publish.docs import generate_docs
+
+    cfg = config_mod.load()
+    publication = publish_marts(paths().warehouse_file, layout(), source_run_id=run_id,
+                                reporting_timezone=cfg.timezone)
+    result = publication.as_json()
+    if docs:
+        result["docs"] = str(generate_docs())
+    return result
+
+
+def build_report(month: str | None = None, out: str | None = None) -> str:
+    """Write the monthly reliability report (self-contained HTML) from the current publication.
+
+    ``month`` is ``YYYY-MM``; None means the publication's last closed month (the month before its
+    as-of date). Returns the file's path (default ``<publish>/reports/reliability-<month>.html``).
+    """
+    from pathlib import Path
+
+    from shinrai.publish.report import build_report as write_report
+
+    return str(write_report(month=month, out=Path(out) if out else None))

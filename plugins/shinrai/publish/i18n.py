@@ -1,0 +1,65 @@
+"""Report labels in English and Japanese; ``reporting.languages`` picks which are shown, in order.
+
+``[en, ja]`` shows "Incidents / インシデント", ``[ja]`` only "インシデント". Names that come from
+the data (products, severities, detection routes, development categories, objectives) have their
+Japanese form in the published reference tables and marts, and are joined the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+SUPPORTED_LANGUAGES = ("en", "ja")
+
+LABELS_FILE = Path(__file__).with_name("labels.yaml")
+
+
+@lru_cache(maxsize=1)
+def labels() -> dict[str, dict[str, str]]:
+    with open(LABELS_FILE, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    missing = [key for key, entry in data.items() if set(SUPPORTED_LANGUAGES) - set(entry)]
+    if missing:
+        raise ValueError(f"{LABELS_FILE}: labels without every language: {', '.join(missing)}")
+    return data
+
+
+class Labeler:
+    """Joins the configured languages' labels: ``t("title")`` -> "Monthly reliability report / 月次信頼性レポート"."""
+
+    def __init__(self, languages: Sequence[str], separator: str = " / "):
+        langs = tuple(languages)
+        unknown = [lang for lang in langs if lang not in SUPPORTED_LANGUAGES]
+        if not langs or unknown:
+            raise ValueError(
+                f"config reporting.languages: expected a non-empty list of {', '.join(SUPPORTED_LANGUAGES)}, "
+                f"got {list(langs)!r}"
+            )
+        self.languages = langs
+        self.separator = separator
+
+    @property
+    def html_lang(self) -> str:
+        return self.languages[0]
+
+    def t(self, key: str, **values: object) -> str:
+        entry = labels()[key]
+        parts = [entry[lang].format(**values) if values else entry[lang] for lang in self.languages]
+        return self.separator.join(dict.fromkeys(parts))
+
+    def lines(self, key: str, **values: object) -> list[str]:
+        """One text per configured language (for sentences, which read badly joined by a slash)."""
+        entry = labels()[key]
+        return list(dict.fromkeys(entry[lang].format(**values) if values else entry[lang] for lang in self.languages))
+
+    def pair(self, en: str | None, ja: str | None) -> str:
+        """A name that exists in both languages in the data (either may be missing)."""
+        by_lang = {"en": en, "ja": ja}
+        parts = [by_lang[lang] for lang in self.languages if by_lang[lang]]
+        if not parts:
+            parts = [v for v in (en, ja) if v]
+        return self.separator.join(dict.fromkeys(parts)) if parts else ""

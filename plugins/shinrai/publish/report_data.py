@@ -1,0 +1,691 @@
+"""What the monthly reliability report shows, read from a publication (never the working warehouse).
+
+Every figure comes from the published marts: ``rpt_reliability_monthly`` (counts, timeliness,
+overdue at month end, change failure), ``fct_incidents`` (all-product MTTx percentiles, detection
+routes, development categories, the month's incident list), ``fct_prevention_actions`` (overdue
+ageing), ``fct_risk_records`` and ``rpt_risk_assignee_load`` (risk register), ``rpt_slo_attainment``
+(SLO table), ``dim_products`` (names, teams, colours). The taxonomy reference tables give the
+Japanese names and display order; without them the names are shown as entered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from shinrai.publish.i18n import Labeler
+from shinrai.publish.layout import PUBLICATION_TABLE
+
+TREND_MONTHS = 24
+WINDOW_MONTHS = 12
+STAGES = ("detect", "acknowledge", "mitigate", "recover")
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies; one colour per product,
+# in dim_products.sort_order, the same in every chart and table.
+PRODUCT_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#332288", "#117733",
+                   "#882255", "#44AA99")
+UNKNOWN_COLOR = "#9E9E9E"
+SEVERITY_COLORS = {"SEV1": "#8E0F2E", "SEV2": "#D7301F", "SEV3": "#FC8D59", "SEV4": "#9ECAE1", None: "#BDBDBD"}
+PRIORITY_COLORS = {"high": "#D7301F", "medium": "#FC8D59", "low": "#91BFDB", "other": "#BDBDBD"}
+CATEGORY_PALETTE = ("#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7",
+                    "#9C755F", "#BAB0AC")
+AGEING_BUCKETS = ((1, 7, "1-7"), (8, 14, "8-14"), (15, 30, "15-30"), (31, 60, "31-60"), (61, 90, "61-90"),
+                  (91, 180, "91-180"), (181, None, "181+"))
+RISK_STATUS_ORDER = ("Open", "Investigating", "Mitigating", "Monitoring", "Closed")
+OBJECTIVE_ORDER = ("availability", "mttr", "postmortem_on_time", "action_on_time")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class ReportError(ValueError):
+    """The report cannot be built for this month or from this publication."""
+
+
+def parse_month(value: str) -> date:
+    match = _MONTH.match(value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ReportError(f"month must look like 2026-10, got {value!r}")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_key(month: date) -> str:
+    return month.strftime("%Y-%m")
+
+
+def fmt_minutes(value: float | None) -> str:
+    if value is None:
+        return "–"
+    minutes = round(float(value))
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 24 * 60:
+        return f"{minutes // 60}h {minutes % 60:02d}m"
+    days, rest = divmod(minutes, 24 * 60)
+    return f"{days}d {rest // 60}h"
+
+
+def fmt_pct(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def delta(current: float | None, baseline: float | None, lower_is_better: bool = True,
+          as_pct_points: bool = False) -> dict[str, Any]:
+    """A change for display: text like ``+2``, ``−1.5`` or ``+4 pt``, and whether it is good news."""
+    if current is None or baseline is None:
+        return {"text": "–", "tone": "neutral"}
+    diff = current - baseline
+    if as_pct_points:
+        diff *= 100
+    if abs(diff) < 0.05:
+        return {"text": "±0", "tone": "neutral"}
+    number = f"{abs(diff):.0f}" if float(diff).is_integer() else f"{abs(diff):.1f}"
+    text = ("+" if diff > 0 else "−") + number + (" pt" if as_pct_points else "")
+    good = diff < 0 if lower_is_better else diff > 0
+    return {"text": text, "tone": "good" if good else "bad"}
+
+
+@dataclass
+class _Db:
+    con: duckdb.DuckDBPyConnection
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql, params or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def one(self, sql: str, params: list[Any] | None = None) -> dict[str, Any]:
+        rows = self.rows(sql, params)
+        return rows[0] if rows else {}
+
+    def has_table(self, name: str) -> bool:
+        row = self.con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'main' and table_name = ?", [name]
+        ).fetchone()
+        return bool(row and row[0])
+
+
+REQUIRED_TABLES = ("dim_products", "fct_incidents", "fct_prevention_actions", "fct_risk_records",
+                   "rpt_reliability_monthly", "rpt_slo_attainment", "rpt_risk_assignee_load")
+
+
+def default_month(db: _Db) -> date:
+    """The last closed month of the publication (the as-of date's previous month), else the current one."""
+    row = db.one("select max(month_start) filter (where is_month_closed) as closed, max(month_start) as latest "
+                 "from rpt_reliability_monthly")
+    month = row.get("closed") or row.get("latest")
+    if month is None:
+        raise ReportError("rpt_reliability_monthly is empty: nothing to report")
+    return month
+
+
+def _taxonomy(db: _Db, table: str, key: str) -> list[dict[str, Any]]:
+    if not db.has_table(table):
+        return []
+    return db.rows(f"select {key} as value, name_ja, sort_order from {table} order by sort_order, {key}")
+
+
+class ReportBuilder:
+    def __init__(self, con: duckdb.DuckDBPyConnection, labels: Labeler, timezone: str):
+        self.db = _Db(con)
+        self.l = labels
+        missing = [t for t in REQUIRED_TABLES if not self.db.has_table(t)]
+        if missing:
+            raise ReportError(f"the publication has no {', '.join(missing)}: publish the marts first")
+        self.publication = self.db.one(f"select * from {PUBLICATION_TABLE}") \
+            if self.db.has_table(PUBLICATION_TABLE) else {}
+        # the zone the marts' months were bucketed in, as recorded by the publication
+        self.timezone = self.publication.get("reporting_timezone") or timezone
+
+    # -- months -------------------------------------------------------------------------------
+    def resolve_month(self, month: str | None) -> date:
+        if month is None:
+            return default_month(self.db)
+        chosen = parse_month(month)
+        bounds = self.db.one("select min(month_start) as first, max(month_start) as last from rpt_reliability_monthly")
+        if bounds.get("first") is None or not bounds["first"] <= chosen <= bounds["last"]:
+            raise ReportError(
+                f"no data for {month_key(chosen)}: the publication covers "
+                f"{month_key(bounds['first']) if bounds.get('first') else '-'} to "
+                f"{month_key(bounds['last']) if bounds.get('last') else '-'}"
+            )
+        return chosen
+
+    # -- the whole report ---------------------------------------------------------------------
+    def build(self, month: str | None = None) -> dict[str, Any]:
+        m = self.resolve_month(month)
+        months24 = [add_months(m, i) for i in range(-(TREND_MONTHS - 1), 1)]
+        months12 = months24[-WINDOW_MONTHS:]
+        monthly = self.db.rows(
+            "select * from rpt_reliability_monthly where month_start between ? and ? order by month_start",
+            [months24[0], m],
+        )
+        spine = {r["month_start"] for r in monthly}
+        by_pm = {(r["product_code"], r["month_start"]): r for r in monthly}
+        products = self._products(monthly)
+        publication = self.publication
+        month_rows = [r for r in monthly if r["month_start"] == m]
+        as_of = next((r["as_of_date"] for r in monthly if r.get("as_of_date")), None)
+        headline = self._headline(products, by_pm, spine, m, months24)
+        kpis = self._kpis(monthly, m)
+        if headline["total"]["avg12"] is not None:
+            kpis[0]["sub"] += f"; {self.l.t('avg_12')}: {headline['total']['avg12']}"
+        return {
+            "meta": {
+                "title": self.l.t("title"),
+                "month": month_key(m),
+                "previous_month": month_key(add_months(m, -1)),
+                "is_month_closed": bool(month_rows and all(r["is_month_closed"] for r in month_rows)),
+                "as_of_date": as_of.isoformat() if as_of else None,
+                "publication_id": publication.get("publication_id"),
+                "published_at": publication["published_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+                if publication.get("published_at") else None,
+                "source_run_id": publication.get("source_run_id"),
+                "timezone": self.timezone,
+                "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "lang": self.l.html_lang,
+                "languages": list(self.l.languages),
+            },
+            "products": [{k: p[k] for k in ("code", "label", "color", "team")} for p in products],
+            "headline": headline,
+            "kpis": kpis,
+            "charts": {
+                "incidents_by_product": self._incidents_by_product(products, by_pm, months24),
+                "incidents_by_severity": self._incidents_by_severity(monthly, months12),
+                **{f"mttx_{stage}": chart for stage, chart in self._mttx(months12).items()},
+                "detection_routes": self._detection_routes(months12),
+                "development_categories": self._development_categories(products, months12),
+                "timeliness": self._timeliness(monthly, months12),
+                "overdue_month_end": self._overdue_month_end(products, by_pm, months12),
+                "overdue_ageing": self._overdue_ageing(products),
+                "risk_status": self._risk_status(),
+                "risk_load": self._risk_load(),
+            },
+            "tables": {
+                "response_by_product": self._response_by_product(products, by_pm, m),
+                "slo": self._slo(products, m),
+                "overdue_by_team": self._overdue_by_team(products),
+                "incidents": self._incident_list(products, m),
+            },
+            "notes": {
+                "risk": self._risk_note(),
+                "quality": self._quality_note(m),
+            },
+        }
+
+    # -- products -----------------------------------------------------------------------------
+    def _products(self, monthly: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = self.db.rows(
+            "select product_code, product_name, product_name_ja, owning_team, owning_team_ja, sort_order, "
+            "coalesce(is_unknown_member, false) as is_unknown from dim_products "
+            "order by is_unknown, sort_order nulls last, product_code"
+        )
+        with_incidents = {r["product_code"] for r in monthly if r["incident_count"]}
+        products = []
+        palette_index = 0
+        for row in rows:
+            if row["is_unknown"] and row["product_code"] not in with_incidents:
+                continue
+            if row["is_unknown"]:
+                color = UNKNOWN_COLOR
+            else:
+                color = PRODUCT_PALETTE[palette_index % len(PRODUCT_PALETTE)]
+                palette_index += 1
+            products.append({
+                "code": row["product_code"],
+                "label": self.l.pair(row["product_name"], row["product_name_ja"]) or row["product_code"],
+                "team": self.l.pair(row["owning_team"], row["owning_team_ja"]),
+                "color": color,
+            })
+        return products
+
+    # -- headline -----------------------------------------------------------------------------
+    def _headline(self, products: list[dict[str, Any]], by_pm: dict[tuple[str, date], dict[str, Any]],
+                  spine: set[date], m: date, months24: list[date]) -> dict[str, Any]:
+        prior12 = [add_months(m, i) for i in range(-12, 0) if add_months(m, i) in spine]
+
+        def count(code: str | None, month: date) -> int:
+            codes = [p["code"] for p in products] if code is None else [code]
+            return sum(int(by_pm.get((c, month), {}).get("incident_count") or 0) for c in codes)
+
+        def sev12(code: str | None, month: date) -> int:
+            codes = [p["code"] for p in products] if code is None else [code]
+            return sum(int((by_pm.get((c, month), {}).get("sev1_incident_count") or 0)
+                           + (by_pm.get((c, month), {}).get("sev2_incident_count") or 0)) for c in codes)
+
+        def row(code: str | None, label: str, color: str | None) -> dict[str, Any]:
+            this, last = count(code, m), count(code, add_months(m, -1))
+            avg = sum(count(code, x) for x in prior12) / len(prior12) if prior12 else None
+            spark = [count(code, x) for x in months24]
+            return {
+                "code": code, "label": label, "color": color,
+                "this": this, "last": last, "avg12": None if avg is None else round(avg, 1),
+                "vs_last": delta(this, last), "vs_avg": delta(this, avg),
+                "sev12": sev12(code, m),
+                "spark": sparkline(spark, color or "#333333"),
+            }
+
+        return {
+            "rows": [row(p["code"], p["label"], p["color"]) for p in products],
+            "total": row(None, self.l.t("total"), None),
+            "avg_months": len(prior12),
+        }
+
+    def _kpis(self, monthly: list[dict[str, Any]], m: date) -> list[dict[str, Any]]:
+        prev = add_months(m, -1)
+
+        def total(month: date, column: str) -> float:
+            return sum(float(r[column] or 0) for r in monthly if r["month_start"] == month)
+
+        recover = {r["occurred_month"]: r for r in self.db.rows(
+            "select occurred_month, median(minutes_to_recover) as med, count(minutes_to_recover) as n "
+            "from fct_incidents where occurred_month in (?, ?) group by all", [m, prev])}
+        slo = self.db.one(
+            "select count(*) filter (where status = 'breached') as breached, "
+            "count(*) filter (where status in ('met', 'at_risk', 'breached')) as judged "
+            "from rpt_slo_attainment where window_type = 'calendar_month' and window_start_date = ?", [m])
+        automated = {}
+        if self.db.has_table("detection_routes"):
+            automated = {r["occurred_month"]: r for r in self.db.rows(
+                "select i.occurred_month, count(*) filter (where d.is_automated) as auto, count(*) as n "
+                "from fct_incidents i left join detection_routes d on i.detection_route = d.detection_route "
+                "where i.occurred_month in (?, ?) group by all", [m, prev])}
+
+        def rate(month: date, num: str, den: str) -> float | None:
+            return ratio(total(month, num), total(month, den))
+
+        def auto_share(month: date) -> float | None:
+            r = automated.get(month)
+            return ratio(r["auto"], r["n"]) if r else None
+
+        pm_now, pm_prev = rate(m, "postmortems_on_time_count", "postmortem_on_time_n"), \
+            rate(prev, "postmortems_on_time_count", "postmortem_on_time_n")
+        act_now, act_prev = rate(m, "actions_completed_on_time_count", "action_on_time_n"), \
+            rate(prev, "actions_completed_on_time_count", "action_on_time_n")
+        cfr_now, cfr_prev = rate(m, "failed_releases_count", "releases_count"), \
+            rate(prev, "failed_releases_count", "releases_count")
+        rec_now, rec_prev = recover.get(m, {}).get("med"), recover.get(prev, {}).get("med")
+        inc_now, inc_prev = total(m, "incident_count"), total(prev, "incident_count")
+        od_now = total(m, "open_overdue_actions_at_month_end")
+        od_prev = total(prev, "open_overdue_actions_at_month_end")
+        auto_now, auto_prev = auto_share(m), auto_share(prev)
+        return [
+            {"key": "incidents", "label": self.l.t("kpi_incidents"), "value": f"{inc_now:.0f}",
+             "delta": delta(inc_now, inc_prev), "sub": f"{self.l.t('last_month')}: {inc_prev:.0f}"},
+            {"key": "mttr", "label": self.l.t("kpi_mttr"), "value": fmt_minutes(rec_now),
+             "delta": delta(rec_now, rec_prev) if rec_now is not None and rec_prev is not None else delta(None, None),
+             "sub": f"n = {recover.get(m, {}).get('n', 0)}; {self.l.t('last_month')}: {fmt_minutes(rec_prev)}"},
+            {"key": "automated", "label": self.l.t("kpi_automated"), "value": fmt_pct(auto_now),
+             "delta": delta(auto_now, auto_prev, lower_is_better=False, as_pct_points=True),
+             "sub": f"{self.l.t('last_month')}: {fmt_pct(auto_prev)}"},
+            {"key": "postmortems", "label": self.l.t("kpi_pm"), "value": fmt_pct(pm_now),
+             "delta": delta(pm_now, pm_prev, lower_is_better=False, as_pct_points=True),
+             "sub": f"n = {total(m, 'postmortem_on_time_n'):.0f}; {self.l.t('last_month')}: {fmt_pct(pm_prev)}"},
+            {"key": "actions", "label": self.l.t("kpi_actions"), "value": fmt_pct(act_now),
+             "delta": delta(act_now, act_prev, lower_is_better=False, as_pct_points=True),
+             "sub": f"n = {total(m, 'action_on_time_n'):.0f}; {self.l.t('last_month')}: {fmt_pct(act_prev)}"},
+            {"key": "overdue", "label": self.l.t("kpi_overdue"), "value": f"{od_now:.0f}",
+             "delta": delta(od_now, od_prev), "sub": f"{self.l.t('last_month')}: {od_prev:.0f}"},
+            {"key": "cfr", "label": self.l.t("kpi_cfr"), "value": fmt_pct(cfr_now),
+             "delta": delta(cfr_now, cfr_prev, as_pct_points=True),
+             "sub": f"n = {total(m, 'releases_count'):.0f}; {self.l.t('last_month')}: {fmt_pct(cfr_prev)}"},
+            {"key": "slo", "label": self.l.t("kpi_slo"), "value": f"{slo.get('breached') or 0}",
+             "delta": {"text": f"/ {slo.get('judged') or 0}", "tone": "neutral"}, "sub": ""},
+        ]
+
+    # -- charts -------------------------------------------------------------------------------
+    def _incidents_by_product(self, products: list[dict[str, Any]], by_pm: dict[tuple[str, date], dict[str, Any]],
+                              months: list[date]) -> dict[str, Any]:
+        return {
+            "type": "stacked_bar",
+            "labels": [month_key(x) for x in months],
+            "datasets": [{"label": p["label"], "color": p["color"],
+                          "data": [int(by_pm.get((p["code"], x), {}).get("incident_count") or 0) for x in months]}
+                         for p in products],
+        }
+
+    def _incidents_by_severity(self, monthly: list[dict[str, Any]], months: list[date]) -> dict[str, Any]:
+        severities = {r["value"]: r for r in _severity_levels(self.db)}
+        datasets = []
+        for sev in SEVERITIES:
+            column = f"{sev.lower()}_incident_count"
+            name = sev if sev not in severities else f"{sev} " + self.l.pair(severities[sev]["name_en"],
+                                                                            severities[sev]["name_ja"])
+            datasets.append({"label": name, "color": SEVERITY_COLORS[sev], "data": [
+                sum(int(r[column] or 0) for r in monthly if r["month_start"] == x) for x in months]})
+        datasets.append({"label": self.l.t("unclassified"), "color": SEVERITY_COLORS[None], "data": [
+            sum(int(r["unclassified_severity_incident_count"] or 0) for r in monthly if r["month_start"] == x)
+            for x in months]})
+        return {"type": "stacked_bar", "labels": [month_key(x) for x in months], "datasets": datasets}
+
+    def _mttx(self, months: list[date]) -> dict[str, dict[str, Any]]:
+        stats = {r["occurred_month"]: r for r in self.db.rows(
+            "select occurred_month, "
+            + ", ".join(f"median(minutes_to_{s}) as {s}_median, quantile_cont(minutes_to_{s}, 0.9) as {s}_p90, "
+                        f"count(minutes_to_{s}) as {s}_n" for s in STAGES)
+            + " from fct_incidents where occurred_month between ? and ? group by occurred_month",
+            [months[0], months[-1]])}
+        charts = {}
+        for stage in STAGES:
+            def series(kind: str, stage: str = stage) -> list[float | None]:
+                return [None if stats.get(x, {}).get(f"{stage}_{kind}") is None
+                        else round(float(stats[x][f"{stage}_{kind}"]), 1) for x in months]
+            charts[stage] = {
+                "type": "mttx",
+                "title": self.l.t(f"stage_{stage}"),
+                "subtitle": self.l.t(f"stage_{stage}_def"),
+                "labels": [month_key(x) for x in months],
+                "n": [int(stats.get(x, {}).get(f"{stage}_n") or 0) for x in months],
+                "datasets": [
+                    {"label": self.l.t("median"), "color": "#0B5394", "data": series("median")},
+                    {"label": self.l.t("p90"), "color": "#E06666", "dashed": True, "data": series("p90")},
+                ],
+            }
+        return charts
+
+    def _detection_routes(self, months: list[date]) -> dict[str, Any]:
+        taxonomy = _taxonomy(self.db, "detection_routes", "detection_route")
+        known = {t["value"]: t for t in taxonomy}
+        counts = self.db.rows(
+            "select occurred_month, detection_route, count(*) as n from fct_incidents "
+            "where occurred_month between ? and ? group by all", [months[0], months[-1]])
+        order = [t["value"] for t in taxonomy]
+        order += sorted({r["detection_route"] for r in counts
+                         if r["detection_route"] and r["detection_route"] not in known})
+        if any(r["detection_route"] is None for r in counts):
+            order.append(None)
+        datasets = []
+        for index, route in enumerate(order):
+            label = (self.l.t("missing") if route is None
+                     else self.l.pair(route, known[route]["name_ja"]) if route in known else f"{route} (?)")
+            datasets.append({"label": label, "color": CATEGORY_PALETTE[index % len(CATEGORY_PALETTE)]
+                             if route is not None else UNKNOWN_COLOR, "data": [
+                sum(r["n"] for r in counts if r["occurred_month"] == x and r["detection_route"] == route)
+                for x in months]})
+        return {"type": "stacked_bar", "labels": [month_key(x) for x in months], "datasets": datasets}
+
+    def _development_categories(self, products: list[dict[str, Any]], months: list[date]) -> dict[str, Any]:
+        taxonomy = _taxonomy(self.db, "development_categories", "development_category")
+        known = {t["value"]: t for t in taxonomy}
+        counts = self.db.rows(
+            "select development_category, product_code, count(*) as n from fct_incidents "
+            "where occurred_month between ? and ? group by all", [months[0], months[-1]])
+        order: list[str | None] = [t["value"] for t in taxonomy]
+        order += sorted({r["development_category"] for r in counts
+                         if r["development_category"] and r["development_category"] not in known})
+        if any(r["development_category"] is None for r in counts):
+            order.append(None)
+        labels = [self.l.t("missing") if c is None else
+                  self.l.pair(c, known[c]["name_ja"]) if c in known else f"{c} (?)" for c in order]
+        return {
+            "type": "hbar_stacked",
+            "labels": labels,
+            "datasets": [{"label": p["label"], "color": p["color"], "data": [
+                sum(r["n"] for r in counts if r["development_category"] == c and r["product_code"] == p["code"])
+                for c in order]} for p in products],
+        }
+
+    def _timeliness(self, monthly: list[dict[str, Any]], months: list[date]) -> dict[str, Any]:
+        def total(month: date, column: str) -> float:
+            return sum(float(r[column] or 0) for r in monthly if r["month_start"] == month)
+
+        def rate(month: date, num: str, den: str) -> float | None:
+            value = ratio(total(month, num), total(month, den))
+            return None if value is None else round(value * 100, 1)
+
+        return {
+            "type": "timeliness",
+            "labels": [month_key(x) for x in months],
+            "bars": [
+                {"label": self.l.t("pm_due"), "color": "#B4C7E7",
+                 "data": [int(total(x, "postmortems_due_count")) for x in months]},
+                {"label": self.l.t("act_due"), "color": "#F8CBAD",
+                 "data": [int(total(x, "actions_due_count")) for x in months]},
+            ],
+            "lines": [
+                {"label": self.l.t("pm_rate"), "color": "#1F4E79",
+                 "data": [rate(x, "postmortems_on_time_count", "postmortem_on_time_n") for x in months]},
+                {"label": self.l.t("act_rate"), "color": "#C55A11",
+                 "data": [rate(x, "actions_completed_on_time_count", "action_on_time_n") for x in months]},
+            ],
+        }
+
+    def _overdue_month_end(self, products: list[dict[str, Any]], by_pm: dict[tuple[str, date], dict[str, Any]],
+                           months: list[date]) -> dict[str, Any]:
+        return {
+            "type": "stacked_bar",
+            "labels": [month_key(x) for x in months],
+            "datasets": [{"label": p["label"], "color": p["color"], "data": [
+                int(by_pm.get((p["code"], x), {}).get("open_overdue_actions_at_month_end") or 0) for x in months]}
+                for p in products],
+        }
+
+    def _overdue_ageing(self, products: list[dict[str, Any]]) -> dict[str, Any]:
+        rows = self.db.rows("select product_code, days_overdue from fct_prevention_actions "
+                            "where is_overdue and days_overdue is not null")
+
+        def bucket(days: int) -> str:
+            for low, high, label in AGEING_BUCKETS:
+                if days >= low and (high is None or days <= high):
+                    return label
+            return AGEING_BUCKETS[0][2]
+
+        labels = [b[2] for b in AGEING_BUCKETS]
+        codes = [p["code"] for p in products]
+        extra = sorted({r["product_code"] for r in rows} - set(codes))
+        series = [*products, *({"code": c, "label": c, "color": UNKNOWN_COLOR} for c in extra)]
+        return {
+            "type": "stacked_bar",
+            "labels": labels,
+            "datasets": [{"label": p["label"], "color": p["color"], "data": [
+                sum(1 for r in rows if r["product_code"] == p["code"] and bucket(int(r["days_overdue"])) == b)
+                for b in labels]} for p in series],
+        }
+
+    def _priority_label(self, key: str) -> str:
+        return self.l.t(f"priority_{key}")
+
+    def _risk_status(self) -> dict[str, Any]:
+        rows = self.db.rows("select status, lower(coalesce(priority, 'other')) as priority, count(*) as n "
+                            "from fct_risk_records group by all")
+        statuses = [s for s in RISK_STATUS_ORDER if any(r["status"] == s for r in rows)]
+        statuses += sorted({r["status"] or "-" for r in rows} - set(statuses))
+        priorities = ("high", "medium", "low", "other")
+        return {
+            "type": "stacked_bar",
+            "labels": statuses,
+            "datasets": [{"label": self._priority_label(p), "color": PRIORITY_COLORS[p], "data": [
+                sum(r["n"] for r in rows if (r["status"] or "-") == s
+                    and (r["priority"] if r["priority"] in priorities else "other") == p) for s in statuses]}
+                for p in priorities],
+        }
+
+    def _risk_load(self) -> dict[str, Any]:
+        rows = self.db.rows("select * from rpt_risk_assignee_load where open_risk_count > 0 "
+                            "order by load_rank, display_name limit 12")
+        labels = []
+        for r in rows:
+            name = self.l.t("unassigned") if r["assignee_key"] == "unassigned" else (r["display_name"] or r["email"])
+            labels.append(f"{name} ({self.l.t('owner_left')})" if r.get("has_left") else name)
+        return {
+            "type": "hbar_stacked",
+            "labels": labels,
+            "datasets": [
+                {"label": self._priority_label(p), "color": PRIORITY_COLORS[p],
+                 "data": [int(r[f"open_{p if p != 'other' else 'other_priority'}_count"] or 0) for r in rows]}
+                for p in ("high", "medium", "low", "other")
+            ],
+        }
+
+    # -- tables -------------------------------------------------------------------------------
+    def _response_by_product(self, products: list[dict[str, Any]], by_pm: dict[tuple[str, date], dict[str, Any]],
+                             m: date) -> list[dict[str, Any]]:
+        table = []
+        for p in products:
+            r = by_pm.get((p["code"], m), {})
+            cells = []
+            for stage in STAGES:
+                n = int(r.get(f"minutes_to_{stage}_n") or 0)
+                cells.append({"median": fmt_minutes(r.get(f"minutes_to_{stage}_median")),
+                              "p90": fmt_minutes(r.get(f"minutes_to_{stage}_p90")), "n": n})
+            table.append({"label": p["label"], "color": p["color"], "cells": cells,
+                          "incidents": int(r.get("incident_count") or 0)})
+        return table
+
+    def _slo(self, products: list[dict[str, Any]], m: date) -> dict[str, Any]:
+        """Product x objective matrix of the calendar-month windows."""
+        rows = self.db.rows("select * from rpt_slo_attainment where window_type = 'calendar_month' "
+                            "and window_start_date = ?", [m])
+        objectives: dict[str, str] = {}
+        for r in sorted(rows, key=lambda r: (OBJECTIVE_ORDER.index(r["objective"])
+                                             if r["objective"] in OBJECTIVE_ORDER else 99, r["objective"])):
+            objectives.setdefault(r["objective"],
+                                  self.l.pair(r.get("objective_name"), r.get("objective_name_ja")) or r["objective"])
+        cells: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in rows:
+            minutes = r.get("objective_unit") == "minutes"
+            digits = 2 if r["objective"] == "availability" else 0
+
+            def show(value: float | None, minutes: bool = minutes, digits: int = digits) -> str:
+                return fmt_minutes(value) if minutes else fmt_pct(value, digits)
+
+            status_key = f"status_{r['status']}"
+            cells[(r["product_code"], r["objective"])] = {
+                "target": show(r["target"]),
+                "actual": show(r["actual"]),
+                "n": r["n"],
+                "budget_left": None if r.get("error_budget_remaining_share") is None
+                else fmt_pct(r["error_budget_remaining_share"]),
+                "burn_rate": None if r.get("burn_rate") is None else f"{r['burn_rate']:.2f}",
+                "status": r["status"],
+                "status_label": self.l.t(status_key) if status_key in _STATUS_KEYS else r["status"],
+            }
+        known = {p["code"] for p in products}
+        extra = sorted({r["product_code"] for r in rows} - known)
+        series = [*products, *({"code": c, "label": c, "color": UNKNOWN_COLOR} for c in extra)]
+        return {
+            "objectives": [{"key": k, "label": v} for k, v in objectives.items()],
+            "rows": [{"product": p["label"], "color": p["color"],
+                      "cells": [cells.get((p["code"], k)) for k in objectives]}
+                     for p in series if any((p["code"], k) in cells for k in objectives)],
+            "breached": sum(1 for c in cells.values() if c["status"] == "breached"),
+        }
+
+    def _overdue_by_team(self, products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = self.db.rows(
+            "select a.product_code, p.owning_team, p.owning_team_ja, count(*) as overdue, "
+            "max(a.days_overdue) as oldest, median(a.days_overdue) as median_days, "
+            "count(distinct a.owner_person_id) as owners, count(*) filter (where a.owner_has_left) as owner_left "
+            "from fct_prevention_actions a left join dim_products p on a.product_code = p.product_code "
+            "where a.is_overdue group by all order by overdue desc, oldest desc")
+        color = {p["code"]: p["color"] for p in products}
+        label = {p["code"]: p["label"] for p in products}
+        return [{
+            "team": self.l.pair(r["owning_team"], r["owning_team_ja"]) or r["product_code"],
+            "product": label.get(r["product_code"], r["product_code"]),
+            "color": color.get(r["product_code"], UNKNOWN_COLOR),
+            "overdue": r["overdue"], "oldest": r["oldest"],
+            "median_days": None if r["median_days"] is None else round(float(r["median_days"])),
+            "owners": r["owners"], "owner_left": r["owner_left"],
+        } for r in rows]
+
+    def _incident_list(self, products: list[dict[str, Any]], m: date) -> list[dict[str, Any]]:
+        tz = self.timezone.replace("'", "")
+        rows = self.db.rows(
+            "select incident_key, product_code, severity, summary, "
+            f"strftime(occurred_at at time zone '{tz}', '%Y-%m-%d %H:%M') as occurred, "
+            "minutes_to_recover, detection_route, development_category, postmortem_status, is_change_related "
+            "from fct_incidents where occurred_month = ? order by occurred_at, incident_key", [m])
+        color = {p["code"]: p["color"] for p in products}
+        label = {p["code"]: p["label"] for p in products}
+        routes = {t["value"]: t for t in _taxonomy(self.db, "detection_routes", "detection_route")}
+        categories = {t["value"]: t for t in _taxonomy(self.db, "development_categories", "development_category")}
+
+        def name(value: str | None, known: dict[str, dict[str, Any]]) -> str:
+            if value is None:
+                return self.l.t("missing")
+            return self.l.pair(value, known[value]["name_ja"]) if value in known else f"{value} (?)"
+
+        return [{
+            "key": r["incident_key"],
+            "product": label.get(r["product_code"], r["product_code"]),
+            "color": color.get(r["product_code"], UNKNOWN_COLOR),
+            "severity": r["severity"] or "–",
+            "severity_color": SEVERITY_COLORS.get(r["severity"], SEVERITY_COLORS[None]),
+            "summary": r["summary"] or "",
+            "occurred": r["occurred"] or "–",
+            "recover": fmt_minutes(r["minutes_to_recover"]),
+            "detection": name(r["detection_route"], routes),
+            "development": name(r["development_category"], categories),
+            "change_related": bool(r["is_change_related"]),
+            "postmortem": self.l.t(f"pm_{r['postmortem_status']}") if r["postmortem_status"] in _PM_STATUSES
+            else (r["postmortem_status"] or "–"),
+        } for r in rows]
+
+    def _risk_note(self) -> list[str]:
+        risk = self.db.one("select count(*) filter (where is_open) as open, "
+                           "count(*) filter (where is_open and is_stale) as stale from fct_risk_records")
+        top = self.db.one("select max(share_of_open_risks) as share from rpt_risk_assignee_load "
+                          "where assignee_key <> 'unassigned'")
+        return self.l.lines("risk_note", open=risk.get("open") or 0, stale=risk.get("stale") or 0,
+                        share=fmt_pct(top.get("share")))
+
+    def _quality_note(self, m: date) -> list[str]:
+        issues = changes = 0
+        if self.db.has_table("rpt_classification_issues"):
+            issues = self.db.one("select count(*) as n from rpt_classification_issues where occurred_month = ?",
+                                 [m]).get("n", 0)
+        if self.db.has_table("rpt_changes_since_last_publication"):
+            changes = self.db.one("select count(*) as n from rpt_changes_since_last_publication "
+                                  "where published_month = ?", [m]).get("n", 0)
+        return self.l.lines("quality_note", issues=issues, changes=changes)
+
+
+_STATUS_KEYS = {"status_met", "status_at_risk", "status_breached", "status_no_data", "status_no_target"}
+_PM_STATUSES = {"completed", "in_progress", "missing", "not_required"}
+
+
+def _severity_levels(db: _Db) -> list[dict[str, Any]]:
+    if not db.has_table("severity_levels"):
+        return []
+    return db.rows("select severity as value, name_en, name_ja from severity_levels order by severity_rank")
+
+
+def sparkline(values: list[int], color: str, width: int = 120, height: int = 28) -> str:
+    """A tiny inline SVG line (drawn server-side: readable even with scripts off)."""
+    if not values:
+        return ""
+    top = max(values) or 1
+    step = width / max(len(values) - 1, 1)
+    points = " ".join(f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(values))
+    last_x, last_y = (len(values) - 1) * step, height - 2 - (values[-1] / top) * (height - 4)
+    return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+            f'role="img" aria-label="{" ".join(str(v) for v in values)}">'
+            f'<polyline fill="none" stroke="{color}" stroke-width="1.6" points="{points}"/>'
+            f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.4" fill="{color}"/></svg>')
+
+
+def open_publication(path: Path) -> duckdb.DuckDBPyConnection:
+    if not Path(path).exists():
+        raise ReportError(f"no publication at {path}: run the nightly job (or `shinrai publish`) first")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def collect(path: Path, labels: Labeler, timezone: str, month: str | None = None) -> dict[str, Any]:
+    with open_publication(path) as con:
+        return ReportBuilder(con, labels, timezone).build(month)
+
+
+__all__ = ["ReportBuilder", "ReportError", "collect", "default_month", "fmt_minutes", "parse_month"]

@@ -1,0 +1,1 @@
+"""Quality: Great Expectations checkpoints that gate publication."""

@@ -1,0 +1,552 @@
+"""The data-quality rules, declared once: datasets (one SQL query each), their expectations, and
+which checkpoint validates which dataset.
+
+A *dataset* is the rows one rule family looks at, shaped for it by a read-only query over the
+landing files or the warehouse; GX then judges the rows (the business rule lives in the
+expectation, the query only joins in the context it needs). Every dataset starts with the same
+three columns, which GX reports for each failing row (``unexpected_index_column_names``):
+
+* ``record_key``: the human key (Jira issue key, Notion page id, ``source.stream``, ``product:month``);
+* ``record_url``: a link back to the source (``<jira>/browse/<KEY>``, the Notion page url), or null;
+* ``record_note``: a short hint shown beside the key (the quarantine reason, the summary, ...).
+
+Each expectation carries GX's own ``severity``: ``critical`` blocks publication of the marts,
+``warning`` alerts only, and a ``meta.rule`` name that is stable across runs (the validation
+history is keyed on it). dbt's tests own keys and relationships (unique / not_null /
+relationships on sources, staging and marts); nothing here re-tests them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+INDEX_COLUMNS = ["record_key", "record_url", "record_note"]
+LAYERS = ("raw", "staging", "marts")
+# Checkpoints: one per layer, and ``nightly`` with every dataset (one alert per pipeline run).
+CHECKPOINTS: dict[str, tuple[str, ...]] = {
+    "raw": ("raw",),
+    "staging": ("staging",),
+    "marts": ("marts",),
+    "nightly": LAYERS,
+}
+# Streams whose extraction is logged in each landing file's state.extraction_runs.
+RUN_LOG_STREAMS: dict[str, tuple[str, ...]] = {
+    "jira": ("incidents", "postmortems", "actions", "versions", "users"),
+    "notion": ("risk_records", "release_calendar", "users"),
+    "slack": ("users", "channels", "messages"),
+}
+JIRA_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"  # 2024-05-01T10:02:00.000+0900
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str  # the GX data asset, expectation suite and validation definition
+    layer: str  # raw | staging | marts
+    datasource: str  # landing | warehouse
+    query: str
+    expectations: Callable[[], list[Any]]
+
+
+def _rule(cls_name: str, rule: str, severity: str, description: str, **kwargs: Any) -> Any:
+    import great_expectations.expectations as gxe
+
+    cls = getattr(gxe, cls_name)
+    return cls(severity=severity, description=description, meta={"rule": rule}, **kwargs)
+
+
+def _col(name: str) -> Any:
+    from great_expectations.expectations.row_conditions import Column
+
+    return Column(name)
+
+
+def _jira_browse_url(payload: str, key: str) -> str:
+    """``<site>/browse/<KEY>``, the site taken from the issue's own REST ``self`` link."""
+    return f"regexp_extract(json_extract_string({payload}, '$.self'), '^(.*?)/rest/api/', 1) || '/browse/' || {key}"
+
+
+# -- raw landing ---------------------------------------------------------------------------------
+
+RAW_JIRA_ISSUES = f"""
+with issues as (
+    select 'incidents' as stream, * from jira.raw.incidents
+    union all
+    select 'postmortems' as stream, * from jira.raw.postmortems
+    union all
+    select 'actions' as stream, * from jira.raw.actions
+)
+select
+    source_key as record_key,
+    {_jira_browse_url('payload', 'source_key')} as record_url,
+    stream as record_note,
+    stream,
+    source_id,
+    source_key,
+    json_extract_string(payload, '$.fields.summary') as summary,
+    json_extract_string(payload, '$.fields.status.name') as status_name,
+    json_extract_string(payload, '$.fields.issuetype.name') as issue_type
+from issues
+where not is_deleted
+"""
+
+
+def _raw_jira_issues() -> list[Any]:
+    return [
+        _rule("ExpectColumnValuesToNotBeNull", "issue_key_present", "critical",
+              "Every landed Jira issue has its key (what people and links use).", column="source_key"),
+        _rule("ExpectColumnValuesToBeUnique", "issue_in_one_stream", "critical",
+              "A Jira issue is landed in exactly one of incidents, postmortems and actions "
+              "(overlapping JQL would count it twice).", column="source_id"),
+        _rule("ExpectColumnValuesToNotBeNull", "summary_present", "critical",
+              "Required field: summary.", column="summary"),
+        _rule("ExpectColumnValuesToNotBeNull", "status_present", "critical",
+              "Required field: status.", column="status_name"),
+        _rule("ExpectColumnValuesToNotBeNull", "issue_type_present", "critical",
+              "Required field: issue type.", column="issue_type"),
+    ]
+
+
+RAW_NOTION_PAGES = """
+with pages as (
+    select 'risk_records' as stream, * from notion.raw.risk_records
+    union all
+    select 'release_calendar' as stream, * from notion.raw.release_calendar
+)
+select
+    source_id as record_key,
+    json_extract_string(payload, '$.url') as record_url,
+    stream as record_note,
+    stream,
+    json_extract(payload, '$.properties') as properties,
+    json_extract_string(payload, '$.url') as page_url
+from pages
+where not is_deleted
+"""
+
+
+def _raw_notion_pages() -> list[Any]:
+    return [
+        _rule("ExpectColumnValuesToNotBeNull", "properties_present", "critical",
+              "Required field: the page's properties.", column="properties"),
+        _rule("ExpectColumnValuesToNotBeNull", "page_url_present", "critical",
+              "Required field: the page url (alerts and BI link to it).", column="page_url"),
+    ]
+
+
+RAW_TIMESTAMPS = f"""
+with field_map as (
+    select logical_name, field_id from jira.raw.field_map
+    where logical_name in ('introduced_at', 'occurred_at', 'detected_at', 'acknowledged_at',
+                           'mitigated_at', 'recovered_at')
+),
+jira_issues as (
+    select source_key, payload from jira.raw.incidents where not is_deleted
+    union all
+    select source_key, payload from jira.raw.postmortems where not is_deleted
+    union all
+    select source_key, payload from jira.raw.actions where not is_deleted
+),
+jira_values as (
+    select source_key, payload, field, json_extract_string(payload, '$.fields.' || field) as value_text
+    from jira_issues, (values ('created'), ('updated')) as f(field)
+    union all
+    select i.source_key, i.payload, fm.logical_name,
+        json_extract_string(i.payload, '$.fields.' || fm.field_id)
+    from jira.raw.incidents as i, field_map as fm
+    where not i.is_deleted
+),
+notion_values as (
+    select source_id, payload, field, json_extract_string(payload, '$.' || field) as value_text
+    from (
+        select * from notion.raw.risk_records union all select * from notion.raw.release_calendar
+    ) as pages, (values ('created_time'), ('last_edited_time')) as f(field)
+    where not is_deleted
+)
+select
+    source_key as record_key,
+    {_jira_browse_url('payload', 'source_key')} as record_url,
+    field as record_note,
+    'jira' as source,
+    value_text
+from jira_values
+where value_text is not null
+union all
+select source_id, json_extract_string(payload, '$.url'), field, 'notion', value_text
+from notion_values
+where value_text is not null
+union all
+select source_id, null, 'ts', 'slack', json_extract_string(payload, '$.ts')
+from slack.raw.messages
+where not is_deleted
+"""
+
+
+def _raw_timestamps() -> list[Any]:
+    return [
+        _rule("ExpectColumnValuesToMatchStrftimeFormat", "jira_timestamps_parseable", "critical",
+              "Jira timestamps (created, updated and the incident lifecycle fields) are "
+              "yyyy-MM-ddTHH:mm:ss.SSS+zzzz.",
+              column="value_text", strftime_format=JIRA_TIMESTAMP_FORMAT,
+              row_condition=_col("source") == "jira"),
+        _rule("ExpectColumnValuesToBeDateutilParseable", "notion_timestamps_parseable", "critical",
+              "Notion created_time and last_edited_time parse as timestamps.",
+              column="value_text", row_condition=_col("source") == "notion"),
+        _rule("ExpectColumnValuesToMatchRegex", "slack_ts_parseable", "critical",
+              "Slack message ts values are epoch seconds with microseconds.",
+              column="value_text", regex=r"^\d{9,11}\.\d{6}$", row_condition=_col("source") == "slack"),
+    ]
+
+
+RAW_QUARANTINE = """
+with quarantine as (
+    select 'jira' as source, * from jira.raw.quarantine
+    union all
+    select 'notion' as source, * from notion.raw.quarantine
+    union all
+    select 'slack' as source, * from slack.raw.quarantine
+),
+landed as (
+    select 'jira' as source, 'incidents' as stream, count(*) as n from jira.raw.incidents
+    union all select 'jira', 'postmortems', count(*) from jira.raw.postmortems
+    union all select 'jira', 'actions', count(*) from jira.raw.actions
+    union all select 'notion', 'risk_records', count(*) from notion.raw.risk_records
+    union all select 'notion', 'release_calendar', count(*) from notion.raw.release_calendar
+    union all select 'slack', 'messages', count(*) from slack.raw.messages
+),
+records as (
+    select
+        quarantine.*,
+        -- the key a person recognises: the Jira issue key, the Notion page id, the Slack channel
+        coalesce(
+            case when source = 'jira' then json_extract_string(try_cast(payload_text as json), '$.key') end,
+            source_id,
+            regexp_extract(reason, '^channel ([A-Z0-9]+):', 1),
+            payload_hash
+        ) as record_key,
+        case
+            when source = 'jira' then json_extract_string(try_cast(payload_text as json), '$.self')
+            when source = 'notion' then json_extract_string(try_cast(payload_text as json), '$.url')
+        end as self_url
+    from quarantine
+)
+select
+    records.record_key,
+    case
+        when records.source = 'jira' then regexp_extract(records.self_url, '^(.*?)/rest/api/', 1)
+            || '/browse/' || records.record_key
+        else records.self_url
+    end as record_url,
+    records.source || '.' || records.stream || ': ' || records.reason as record_note,
+    records.source,
+    records.stream,
+    records.reason,
+    records.first_seen_at,
+    records.resolved_at,
+    count(*) filter (where records.resolved_at is null)
+        over (partition by records.source, records.stream)
+        / greatest(coalesce(landed.n, 0) + count(*) filter (where records.resolved_at is null)
+            over (partition by records.source, records.stream), 1) as stream_unresolved_share
+from records
+left join landed
+    on records.source = landed.source and records.stream = landed.stream
+"""
+
+
+def _raw_quarantine() -> list[Any]:
+    return [
+        _rule("ExpectColumnValuesToNotBeNull", "quarantine_resolved", "warning",
+              "Records the extractors could not land (raw.quarantine) are resolved: each unresolved "
+              "one is missing from the marts until its source is fixed.", column="resolved_at"),
+        _rule("ExpectColumnValuesToBeBetween", "quarantine_share_below_limit", "critical",
+              "Unresolved quarantined records stay below the configured share of their stream "
+              "(quality.quarantine_max_share): more means a source is sending mostly broken data.",
+              column="stream_unresolved_share", max_value={"$PARAMETER": "quarantine_max_share"},
+              row_condition=_col("resolved_at").is_null()),
+    ]
+
+
+# -- staging -------------------------------------------------------------------------------------
+
+STG_INCIDENTS = f"""
+with postmortems as (
+    select incident_id, min(postmortem_key) as postmortem_key
+    from staging.stg_jira__postmortems
+    where incident_id is not null
+    group by incident_id
+)
+select
+    incidents.incident_key as record_key,
+    {_jira_browse_url('raw.payload', 'incidents.incident_key')} as record_url,
+    incidents.summary as record_note,
+    incidents.status_name,
+    incidents.status_category = 'done' as is_resolved,
+    incidents.severity,
+    incidents.cause_category,
+    incidents.development_category,
+    incidents.detection_route,
+    incidents.occurred_at,
+    incidents.detected_at,
+    incidents.acknowledged_at,
+    incidents.mitigated_at,
+    incidents.recovered_at,
+    coalesce(severity_levels.postmortem_required, false) as severity_requires_postmortem,
+    postmortems.postmortem_key
+from staging.stg_jira__incidents as incidents
+left join jira.raw.incidents as raw
+    on incidents.incident_id = raw.source_id
+left join seeds.severity_levels as severity_levels
+    on incidents.severity = severity_levels.severity
+left join postmortems
+    on incidents.incident_id = postmortems.incident_id
+"""
+
+
+def _order(rule: str, later: str, earlier: str) -> Any:
+    return _rule("ExpectColumnPairValuesAToBeGreaterThanB", rule, "warning",
+                 f"Lifecycle order: {earlier} <= {later} (when both are set).",
+                 column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing")
+
+
+def _in_taxonomy(column: str, seed: str) -> Any:
+    return _rule("ExpectColumnValuesToBeInSet", f"{column}_in_taxonomy", "warning",
+                 f"{column} is one of the values defined in the {seed} seed (when set).",
+                 column=column, value_set={"$PARAMETER": seed})
+
+
+def _stg_incidents() -> list[Any]:
+    resolved = _col("is_resolved") == True  # noqa: E712 - a GX condition, not a comparison
+    return [
+        _rule("ExpectColumnValuesToNotBeNull", "severity_present", "warning",
+              "Every incident has an incident level.", column="severity"),
+        _in_taxonomy("severity", "severity_levels"),
+        _rule("ExpectColumnValuesToNotBeNull", "cause_category_present_when_resolved", "warning",
+              "A resolved incident has a cause category.", column="cause_category", row_condition=resolved),
+        _in_taxonomy("cause_category", "cause_categories"),
+        _rule("ExpectColumnValuesToNotBeNull", "development_category_present_when_resolved", "warning",
+              "A resolved incident has a development category.", column="development_category",
+              row_condition=resolved),
+        _in_taxonomy("development_category", "development_categories"),
+        _in_taxonomy("detection_route", "detection_routes"),
+        _order("detected_after_occurred", "detected_at", "occurred_at"),
+        _order("acknowledged_after_detected", "acknowledged_at", "detected_at"),
+        _order("mitigated_after_acknowledged", "mitigated_at", "acknowledged_at"),
+        _order("recovered_after_mitigated", "recovered_at", "mitigated_at"),
+        _rule("ExpectColumnValuesToNotBeNull", "postmortem_filed", "warning",
+              "Every resolved incident whose level requires a postmortem (severity_levels."
+              "postmortem_required) has one linked.",
+              column="postmortem_key",
+              row_condition=resolved & (_col("severity_requires_postmortem") == True)),  # noqa: E712
+    ]
+
+
+STG_ACTIONS = f"""
+select
+    actions.action_key as record_key,
+    {_jira_browse_url('raw.payload', 'actions.action_key')} as record_url,
+    actions.summary as record_note,
+    actions.assignee_account_id,
+    actions.due_date,
+    actions.status_category <> 'done' as is_open,
+    users.is_active as owner_is_active
+from staging.stg_jira__actions as actions
+left join jira.raw.actions as raw
+    on actions.action_id = raw.source_id
+left join staging.stg_jira__users as users
+    on actions.assignee_account_id = users.account_id
+"""
+
+
+def _stg_actions() -> list[Any]:
+    return [
+        _rule("ExpectColumnValuesToNotBeNull", "action_has_owner", "warning",
+              "Every prevention action has an owner (assignee).", column="assignee_account_id"),
+        _rule("ExpectColumnValuesToNotBeNull", "action_has_due_date", "warning",
+              "Every prevention action has a due date.", column="due_date"),
+        _rule("ExpectColumnValuesToBeInSet", "open_action_owner_active", "warning",
+              "An open action's owner is still with the company (active Jira account).",
+              column="owner_is_active", value_set=[True], row_condition=_col("is_open") == True),  # noqa: E712
+    ]
+
+
+STG_RISK_RECORDS = """
+select
+    risk_record_id as record_key,
+    page_url as record_url,
+    title as record_note,
+    status,
+    priority,
+    coalesce(len(assignee_user_ids), 0) as assignee_count
+from staging.stg_notion__risk_records
+"""
+
+
+def _stg_risk_records() -> list[Any]:
+    return [
+        _rule("ExpectColumnValuesToBeBetween", "risk_has_assignee", "warning",
+              "Every System Risk Record has at least one assignee.", column="assignee_count", min_value=1),
+        _rule("ExpectColumnValuesToNotBeNull", "risk_has_priority", "warning",
+              "Every System Risk Record has a priority.", column="priority"),
+    ]
+
+
+# -- marts ---------------------------------------------------------------------------------------
+
+_RECONCILED = (
+    ("fct_incidents", "stg_jira__incidents"),
+    ("fct_postmortems", "stg_jira__postmortems"),
+    ("fct_prevention_actions", "stg_jira__actions"),
+    ("fct_risk_records", "stg_notion__risk_records"),
+)
+MART_RECONCILIATION = "\nunion all\n".join(
+    f"select '{mart}' as record_key, cast(null as varchar) as record_url, '{stg}' as record_note,\n"
+    f"    (select count(*) from marts.{mart}) as mart_rows,\n"
+    f"    (select count(*) from staging.{stg}) as staging_rows"
+    for mart, stg in _RECONCILED
+)
+
+
+def _mart_reconciliation() -> list[Any]:
+    return [
+        _rule("ExpectColumnPairValuesToBeEqual", "mart_rows_match_staging", "critical",
+              "No loss: each fact mart has one row per live staging record.",
+              column_A="mart_rows", column_B="staging_rows"),
+        _rule("ExpectColumnValuesToBeBetween", "incidents_present", "critical",
+              "fct_incidents is not empty.", column="mart_rows", min_value=1,
+              row_condition=_col("record_key") == "fct_incidents"),
+    ]
+
+
+MART_MONTHLY_TOTALS = """
+with report as (
+    select
+        product_month_key,
+        product_code,
+        month_start,
+        incident_count,
+        sev1_incident_count + sev2_incident_count + sev3_incident_count + sev4_incident_count
+            + unclassified_severity_incident_count as severity_total
+    from marts.rpt_reliability_monthly
+),
+incidents as (
+    select product_code, occurred_month as month_start, count(*) as incident_count
+    from marts.fct_incidents
+    group by all
+)
+select
+    coalesce(
+        report.product_month_key,
+        coalesce(incidents.product_code, '?') || ':' || coalesce(strftime(incidents.month_start, '%Y-%m'), '?')
+    ) as record_key,
+    cast(null as varchar) as record_url,
+    cast(null as varchar) as record_note,
+    coalesce(report.incident_count, 0) as report_incident_count,
+    coalesce(incidents.incident_count, 0) as mart_incident_count,
+    report.severity_total
+from report
+full outer join incidents
+    on report.product_code = incidents.product_code and report.month_start = incidents.month_start
+"""
+
+
+def _mart_monthly_totals() -> list[Any]:
+    return [
+        _rule("ExpectColumnPairValuesToBeEqual", "monthly_counts_match_incidents", "critical",
+              "rpt_reliability_monthly counts every incident of fct_incidents once, in its "
+              "product and month.", column_A="report_incident_count", column_B="mart_incident_count"),
+        _rule("ExpectColumnPairValuesToBeEqual", "severity_counts_add_up", "critical",
+              "A month's counts by severity (unclassified included) add up to its incident count.",
+              column_A="severity_total", column_B="report_incident_count",
+              ignore_row_if="either_value_is_missing"),
+    ]
+
+
+def _freshness_query() -> str:
+    runs = "\n    union all\n    ".join(
+        f"select '{source}' as source, stream, status, finished_at from {source}.state.extraction_runs"
+        for source in RUN_LOG_STREAMS
+    )
+    expected = ", ".join(f"('{s}', '{t}')" for s, streams in RUN_LOG_STREAMS.items() for t in streams)
+    return f"""
+with runs as (
+    {runs}
+),
+expected (source, stream) as (
+    values {expected}
+),
+latest as (
+    select
+        expected.source,
+        expected.stream,
+        max(runs.finished_at) filter (where runs.status = 'success') as last_success_at
+    from expected
+    left join runs
+        on expected.source = runs.source and expected.stream = runs.stream
+    group by all
+)
+select
+    source || '.' || stream as record_key,
+    cast(null as varchar) as record_url,
+    'last success ' || coalesce(strftime(last_success_at, '%Y-%m-%d %H:%M UTC'), 'never') as record_note,
+    last_success_at,
+    date_diff('second', last_success_at, now()) / 3600.0 as hours_since_success
+from latest
+"""
+
+
+def _mart_freshness() -> list[Any]:
+    return [
+        _rule("ExpectColumnValuesToNotBeNull", "extraction_succeeded", "critical",
+              "Every stream has been extracted successfully at least once.", column="last_success_at"),
+        _rule("ExpectColumnValuesToBeBetween", "extraction_fresh", "critical",
+              "The last successful extraction of every stream is recent "
+              "(quality.freshness_max_hours).",
+              column="hours_since_success", max_value={"$PARAMETER": "freshness_max_hours"}),
+    ]
+
+
+FCT_RISK_RECORDS = """
+select
+    risk_record_id as record_key,
+    page_url as record_url,
+    title || ' (last reviewed ' || coalesce(cast(last_reviewed_date as varchar), 'never') || ')' as record_note,
+    is_open,
+    days_since_last_review
+from marts.fct_risk_records
+"""
+
+
+def _fct_risk_records() -> list[Any]:
+    return [
+        _rule("ExpectColumnValuesToBeBetween", "open_risk_reviewed_recently", "warning",
+              "An open System Risk Record was reviewed within the staleness limit "
+              "(dbt var risk_stale_after_days).",
+              column="days_since_last_review", max_value={"$PARAMETER": "risk_stale_after_days"},
+              row_condition=_col("is_open") == True),  # noqa: E712
+    ]
+
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in (
+        Dataset("raw_jira_issues", "raw", "landing", RAW_JIRA_ISSUES, _raw_jira_issues),
+        Dataset("raw_notion_pages", "raw", "landing", RAW_NOTION_PAGES, _raw_notion_pages),
+        Dataset("raw_timestamps", "raw", "landing", RAW_TIMESTAMPS, _raw_timestamps),
+        Dataset("raw_quarantine", "raw", "landing", RAW_QUARANTINE, _raw_quarantine),
+        Dataset("stg_incidents", "staging", "warehouse", STG_INCIDENTS, _stg_incidents),
+        Dataset("stg_actions", "staging", "warehouse", STG_ACTIONS, _stg_actions),
+        Dataset("stg_risk_records", "staging", "warehouse", STG_RISK_RECORDS, _stg_risk_records),
+        Dataset("mart_reconciliation", "marts", "warehouse", MART_RECONCILIATION, _mart_reconciliation),
+        Dataset("mart_monthly_totals", "marts", "warehouse", MART_MONTHLY_TOTALS, _mart_monthly_totals),
+        Dataset("mart_freshness", "marts", "warehouse", _freshness_query(), _mart_freshness),
+        Dataset("fct_risk_records", "marts", "warehouse", FCT_RISK_RECORDS, _fct_risk_records),
+    )
+}
+
+
+def datasets_for(checkpoint: str) -> list[Dataset]:
+    if checkpoint not in CHECKPOINTS:
+        raise ValueError(f"unknown quality checkpoint {checkpoint!r}; expected one of {sorted(CHECKPOINTS)}")
+    layers = CHECKPOINTS[checkpoint]
+    return [d for d in DATASETS.values() if d.layer in layers]

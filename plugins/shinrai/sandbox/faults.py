@@ -1,0 +1,166 @@
+"""Fault knobs (``Faults``) and the injector: latency, 429 storms, published rate limits, 5xx bursts."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, fields
+
+RATE_LIMIT_MODES = ("off", "published", "slack_non_marketplace")
+SERVERS = ("jira", "notion", "slack")
+
+
+@dataclass
+class Faults:
+    """All knobs default to off. ``servers`` scopes every knob to some of the three servers."""
+
+    latency_ms: int = 0
+    rate_429: float = 0.0  # share of data requests answered 429 (spread evenly, never in long runs)
+    retry_after_s: int = 1  # Retry-After of injected 429s (integer seconds)
+    rate_limit: str = "off"  # "off" | "published" | "slack_non_marketplace"
+    burst_5xx: int = 0  # the next N data requests (per server) fail with 503
+    retry_after_5xx: int = 0  # when > 0, injected 503s carry this Retry-After
+    search_lag_s: float = 0.0  # Jira search/jql serves the previous version of mutated issues this long
+    malformed: bool = False  # planted malformed records appear in every source
+    servers: tuple[str, ...] = SERVERS
+
+    def validate(self) -> None:
+        if self.rate_limit not in RATE_LIMIT_MODES:
+            raise ValueError(f"rate_limit must be one of {RATE_LIMIT_MODES}, not {self.rate_limit!r}")
+        if not 0.0 <= self.rate_429 <= 1.0:
+            raise ValueError("rate_429 must be within [0, 1]")
+        unknown = set(self.servers) - set(SERVERS)
+        if unknown:
+            raise ValueError(f"unknown servers {sorted(unknown)}")
+
+    def to_dict(self) -> dict:
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["servers"] = list(self.servers)
+        return d
+
+
+@dataclass
+class TokenBucket:
+    capacity: float
+    rate: float  # tokens per second
+    tokens: float = -1.0
+    stamp: float = 0.0
+
+    def take(self, now: float) -> float:
+        """Take one token; returns 0 when allowed, else the seconds until one is available."""
+        if self.tokens < 0:
+            self.tokens, self.stamp = self.capacity, now
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+
+# Published limits: (capacity, tokens per second) per limiter family.
+JIRA_BURST = (10.0, 10.0)  # ~10 requests/s per endpoint family (API-token traffic: burst limits only)
+NOTION_AVERAGE = (6.0, 3.0)  # 3 requests/s on average, small bursts
+SLACK_TIERS: dict[str, float] = {  # requests per minute, per method
+    "conversations.history": 50, "conversations.replies": 50, "conversations.list": 20, "users.list": 20,
+    "chat.postMessage": 60, "chat.update": 50, "auth.test": 100, "conversations.info": 50,
+}
+SLACK_NON_MARKETPLACE = ("conversations.history", "conversations.replies")
+NON_MARKETPLACE_WINDOW_S = 60.0
+NON_MARKETPLACE_LIMIT = 15
+
+
+@dataclass(frozen=True)
+class Injected:
+    status: int  # 429 or 503
+    retry_after: int | None
+
+
+class FaultInjector:
+    """Decides, per data request, whether to inject a fault. Thread-safe."""
+
+    def __init__(self, faults: Faults | None = None, clock=time.monotonic) -> None:
+        self.faults = faults or Faults()
+        self.faults.validate()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._acc: dict[str, float] = {}
+        self._burst: dict[str, int] = {s: self.faults.burst_5xx for s in SERVERS}
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._last_call: dict[str, float] = {}
+
+    def set(self, **knobs: object) -> Faults:
+        names = {f.name for f in fields(Faults)}
+        unknown = set(knobs) - names
+        if unknown:
+            raise ValueError(f"unknown fault knobs {sorted(unknown)}")
+        with self._lock:
+            candidate = Faults(**{**self.faults.to_dict(), **knobs})  # type: ignore[arg-type]
+            candidate.servers = tuple(candidate.servers)
+            candidate.validate()
+            for name in names:
+                setattr(self.faults, name, getattr(candidate, name))
+            if "burst_5xx" in knobs:
+                self._burst = {s: self.faults.burst_5xx for s in SERVERS}
+            if "rate_limit" in knobs:
+                self._buckets.clear()
+                self._last_call.clear()
+            if "rate_429" in knobs:
+                self._acc.clear()
+        return self.faults
+
+    def active(self, server: str) -> bool:
+        return server in self.faults.servers
+
+    def latency_s(self, server: str) -> float:
+        return self.faults.latency_ms / 1000.0 if self.active(server) else 0.0
+
+    def decide(self, server: str, family: str) -> Injected | None:
+        """``family`` is the limiter family: Jira endpoint family, Slack method name."""
+        if not self.active(server):
+            return None
+        f = self.faults
+        with self._lock:
+            if self._burst.get(server, 0) > 0:
+                self._burst[server] -= 1
+                return Injected(503, f.retry_after_5xx or None)
+            if f.rate_429 > 0:
+                acc = self._acc.get(server, 0.0) + f.rate_429
+                if acc >= 1.0 - 1e-9:
+                    self._acc[server] = acc - 1.0
+                    return Injected(429, max(1, int(f.retry_after_s)))
+                self._acc[server] = acc
+            if f.rate_limit == "off":
+                return None
+            now = self._clock()
+            if f.rate_limit == "slack_non_marketplace" and server == "slack" and family in SLACK_NON_MARKETPLACE:
+                last = self._last_call.get(family)
+                if last is not None and now - last < NON_MARKETPLACE_WINDOW_S:
+                    return Injected(429, max(1, math.ceil(NON_MARKETPLACE_WINDOW_S - (now - last))))
+                self._last_call[family] = now
+                return None
+            wait = self._bucket(server, family).take(now)
+            if wait > 0:
+                return Injected(429, max(1, math.ceil(wait)))
+        return None
+
+    def _bucket(self, server: str, family: str) -> TokenBucket:
+        key = (server, family if server != "notion" else "*")
+        b = self._buckets.get(key)
+        if b is None:
+            if server == "jira":
+                cap, rate = JIRA_BURST
+            elif server == "notion":
+                cap, rate = NOTION_AVERAGE
+            else:
+                per_min = SLACK_TIERS.get(family, 50)
+                cap, rate = per_min, per_min / 60.0
+            b = self._buckets[key] = TokenBucket(cap, rate)
+        return b
+
+    def history_limit_cap(self) -> int | None:
+        """Slack non-marketplace mode caps conversations.history/replies ``limit`` to 15."""
+        if self.faults.rate_limit == "slack_non_marketplace" and self.active("slack"):
+            return NON_MARKETPLACE_LIMIT
+        return None

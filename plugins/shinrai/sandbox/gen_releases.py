@@ -1,0 +1,76 @@
+"""Releases: a regular calendar per product plus hotfixes (Jira versions + Notion calendar pages)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from .ids import rng_for, round_ms, uuid4
+from .model import PRODUCTS, Release
+from .timefmt import JST, to_jst
+
+DAY = 86400.0
+HOUR = 3600.0
+
+
+def _snap_to_weekday(t: float, weekday: int, minutes: int, forward: bool = True) -> float:
+    d = to_jst(t).date()
+    shift = (weekday - d.weekday()) % 7
+    if not forward and shift:
+        shift -= 7
+    d = d + timedelta(days=shift)
+    return datetime(d.year, d.month, d.day, 14, 0, tzinfo=JST).timestamp() + minutes * 60
+
+
+def generate_releases(seed: int, scale: float, start_t: float, anchor_t: float) -> list[Release]:
+    """All releases of all products, sorted by time; ``index`` and ``version_id`` follow that order."""
+    releases: list[Release] = []
+    span = anchor_t - start_t
+    for product in PRODUCTS:
+        rng = rng_for(seed, "releases", product.code)
+        n = max(2, round(100 * scale))
+        n_regular = max(1, round(n * 0.8))
+        n_hotfix = n - n_regular
+        interval = span / n_regular
+        snap = interval >= 2 * DAY
+        mine: list[Release] = []
+        for j in range(n_regular + 2):
+            if j < n_regular:
+                t = start_t + (j + 0.5) * interval + rng.uniform(-0.15, 0.15) * interval
+            else:  # two scheduled releases after the anchor
+                t = anchor_t + (j - n_regular + 0.5) * min(interval, 10 * DAY)
+            if snap:
+                minutes = rng.randrange(0, 120)
+                snapped = _snap_to_weekday(t, product.release_weekday, minutes)
+                if j < n_regular and snapped > anchor_t - HOUR:
+                    snapped = _snap_to_weekday(t, product.release_weekday, minutes, forward=False)
+                t = snapped
+            mine.append(Release(0, product.code, "Regular", round_ms(t)))
+        for _ in range(n_hotfix):
+            t = start_t + rng.random() * (span - DAY)
+            day = to_jst(t).date()
+            t = datetime(day.year, day.month, day.day, 10, 0, tzinfo=JST).timestamp()
+            t += rng.uniform(0, 10 * HOUR)
+            mine.append(Release(0, product.code, "Hotfix", round_ms(min(t, anchor_t - HOUR))))
+        mine.sort(key=lambda r: r.at)
+        year, minor, patch = 0, 0, 0
+        for r in mine:
+            y = to_jst(r.at).year
+            if y != year:
+                year, minor, patch = y, 0, 0
+            if r.kind == "Regular":
+                minor, patch = minor + 1, 0
+            else:
+                patch += 1
+            r.name = f"{y - 2020}.{minor}.{patch}"
+            r.page_id = uuid4(rng)
+            r.page_created = round_ms(min(r.at - rng.uniform(2, 10) * DAY, anchor_t - rng.uniform(1, 5) * DAY))
+            if r.at <= anchor_t:
+                r.page_edited = min(r.at + rng.uniform(1, 4) * HOUR, anchor_t)
+            else:
+                r.page_edited = min(r.page_created + rng.uniform(0, 1) * DAY, anchor_t)
+        releases.extend(mine)
+    releases.sort(key=lambda r: (r.at, r.product))
+    for i, r in enumerate(releases):
+        r.index = i
+        r.version_id = 10100 + i
+    return releases

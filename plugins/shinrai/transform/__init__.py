@@ -1,0 +1,1 @@
+"""Transform: run dbt (dbt-duckdb) over the landing files into the warehouse."""

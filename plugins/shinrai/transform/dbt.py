@@ -1,0 +1,131 @@
+"""Run dbt against the warehouse with every path taken from shinrai's settings.
+
+dbt runs as a subprocess of the same virtual environment: its global logging and adapter state
+stay out of the Airflow task process, and the exit code is the contract.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from shinrai import config as config_mod
+from shinrai.load.landing import LandingStore
+from shinrai.settings import SOURCE_STREAMS, SOURCES, Paths, paths
+
+log = logging.getLogger(__name__)
+
+
+class DbtFailed(RuntimeError):
+    pass
+
+
+# dbt commands that accept --vars (clean, deps, debug and init do not).
+VARS_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile", "parse", "show", "list", "ls",
+                           "docs", "source", "run-operation"})
+
+
+def dbt_vars(cfg: config_mod.Config) -> dict[str, Any]:
+    """The configuration dbt needs, as dbt vars (defaults in dbt_project.yml equal the shipped config)."""
+    return {
+        "reporting_timezone": cfg.timezone,
+        "jira_postmortem_link_type": cfg.postmortem_link_type,
+        "jira_actions_relation_mode": cfg.actions_relation_mode,
+        **({"jira_actions_link_type": cfg.actions_link_type} if cfg.actions_link_type else {}),
+        "slack_incident_channel_pattern": cfg.incident_channel_pattern.pattern,
+        "slack_incident_key_prefix": cfg.incident_key_prefix,
+        "slack_release_channel": cfg.release_channel,
+        "slack_freeze_pattern": cfg.freeze_pattern.pattern,
+        "slack_resume_pattern": cfg.resume_pattern.pattern,
+        "slack_product_pattern": cfg.product_pattern.pattern,
+        "slack_incident_pattern": cfg.incident_pattern.pattern,
+        "reminder_heads_up_business_days": cfg.chaser_heads_up_business_days,
+        "reminder_weekly_every_business_days": cfg.chaser_weekly_every_business_days,
+        "reminder_escalation_after_business_days": cfg.chaser_escalation_after_business_days,
+        "reliability_team_channel": cfg.chaser_team_channel,
+    }
+
+
+def dbt_env(p: Paths | None = None) -> dict[str, str]:
+    p = p or paths()
+    cfg = config_mod.load(p.config_file)
+    env = dict(os.environ)
+    env.update(
+        {
+            "SHINRAI_WAREHOUSE": str(p.warehouse_file),
+            "SHINRAI_LANDING_DIR": str(p.landing_dir),
+            "SHINRAI_REPORTING_TIMEZONE": cfg.timezone,
+            "DBT_TARGET_PATH": str(p.home / "dbt" / "target"),
+            "DBT_LOG_PATH": str(p.home / "dbt" / "logs"),
+            "DBT_USE_COLORS": "false",
+            "DBT_PROFILES_DIR": str(p.dbt_project_dir),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+    )
+    return env
+
+
+def ensure_landing_files(p: Paths | None = None) -> None:
+    """dbt attaches every landing file read-only; create empty ones for sources not yet extracted."""
+    p = p or paths()
+    for source in SOURCES:
+        with LandingStore(p.landing_file(source), source) as store:
+            for stream in SOURCE_STREAMS[source]:
+                store.ensure_stream(stream)
+            store.ensure_reference_tables()
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(args: Sequence[str], p: Paths | None = None, extra_vars: Mapping[str, Any] | None = None) -> str:
+    """Run ``dbt <args>`` in the project; raise DbtFailed with dbt's output tail on failure.
+
+    Commands that take vars get the configuration's (:func:`dbt_vars`) merged with ``extra_vars``
+    (for example ``{"as_of_date": "2026-03-31"}`` to pin "today" in a backfill).
+    """
+    p = p or paths()
+    p.warehouse_file.parent.mkdir(parents=True, exist_ok=True)
+    ensure_landing_files(p)
+    cmd = [dbt_executable(), *args, "--project-dir", str(p.dbt_project_dir)]
+    if args and args[0] in VARS_COMMANDS and "--vars" not in args:
+        merged = {**dbt_vars(config_mod.load(p.config_file)), **(extra_vars or {})}
+        cmd += ["--vars", json.dumps(merged, ensure_ascii=False)]
+    log.info("running %s", " ".join(cmd))
+    proc = subprocess.run(cmd, env=dbt_env(p), capture_output=True, text=True, check=False)
+    output = proc.stdout + proc.stderr
+    for line in output.splitlines():
+        log.info("dbt | %s", line)
+    if proc.returncode != 0:
+        tail = "\n".join(output.splitlines()[-40:])
+        raise DbtFailed(f"dbt {' '.join(args)} failed with exit code {proc.returncode}:\n{tail}")
+    return output
+
+
+def build(
+    select: Sequence[str] = (),
+    full_refresh: bool = False,
+    p: Paths | None = None,
+    as_of_date: str | None = None,
+    extra_vars: Mapping[str, Any] | None = None,
+) -> str:
+    """``dbt build``. ``as_of_date`` (YYYY-MM-DD) pins "today" for overdue flags, reminders and
+    month closing (backfills pass their logical date); None means today in the reporting zone.
+    Month-end snapshots are never rebuilt by ``full_refresh`` (they are configured full_refresh: false)."""
+    args = ["build"]
+    if select:
+        args += ["--select", *select]
+    if full_refresh:
+        args.append("--full-refresh")
+    merged = dict(extra_vars or {})
+    if as_of_date is not None:
+        merged["as_of_date"] = as_of_date
+    return run_dbt(args, p, merged)

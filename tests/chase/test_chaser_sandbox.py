@@ -1,0 +1,180 @@
+"""Issue 7 end to end: the chaser delivers what rpt_overdue_actions says, to the sandbox Slack
+(and Jira), exactly once — reruns, failures, crashes, backfills and past dates included."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from shinrai import pipeline
+from shinrai.airflow_env import sandbox_connections
+from shinrai.sandbox import Sandbox
+from shinrai.settings import PROJECT_ROOT, paths
+
+RUN_DATE = date(2026, 11, 24)  # a Tuesday and a Japanese business day, three weeks after the anchor
+
+
+def _config(home: Path, **chaser: object) -> Path:
+    tree = yaml.safe_load((PROJECT_ROOT / "config" / "shinrai.yaml").read_text(encoding="utf-8"))
+    tree["chaser"].update(chaser)
+    path = home / f"shinrai-{'-'.join(f'{k}{v}' for k, v in chaser.items()) or 'default'}.yaml"
+    path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory):
+    """One sandbox, extracted and built once; each test gets a copy of the warehouse."""
+    home = tmp_path_factory.mktemp("chase")
+    sb = Sandbox(seed=7, scale=0.25).start()
+    saved = dict(os.environ)
+    os.environ.update(sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials))
+    os.environ["SHINRAI_HOME"] = str(home)
+    try:
+        for extract in (pipeline.extract_jira, pipeline.extract_notion, pipeline.extract_slack):
+            extract("run-1")
+        pipeline.build_marts(as_of_date=RUN_DATE.isoformat())
+        yield sb, home
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        sb.stop()
+
+
+@pytest.fixture
+def env(org, tmp_path, monkeypatch):
+    sb, home = org
+    import shutil
+
+    mine = tmp_path / "home"
+    shutil.copytree(home, mine, ignore=shutil.ignore_patterns("airflow"))
+    monkeypatch.setenv("SHINRAI_HOME", str(mine))
+    for key, value in sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials).items():
+        monkeypatch.setenv(key, value)
+    sb.set_faults(burst_5xx=0, latency_ms=0)
+    before = len(sb.posted_messages)
+    return sb, mine, before
+
+
+def _due(run_date: date = RUN_DATE) -> list[dict]:
+    with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
+        cur = con.execute("select * from marts.rpt_overdue_actions where send_on = ?", [run_date])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _posted(sb: Sandbox, before: int) -> list[dict]:
+    return [m for m in sb.posted_messages[before:] if m.get("via") != "webhook"]
+
+
+def test_sends_exactly_what_the_model_says_then_nothing_on_rerun(env):
+    sb, _, before = env
+    summary = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
+    due = _due()
+    assert due, "the sandbox should have reminders due on the pinned day"
+    posted = _posted(sb, before)
+    owner_rows = [r for r in due if r["reminder_stage"] != "escalation"]
+    assert summary["sent"] == len(posted) >= len(owner_rows)
+    for row in owner_rows:
+        hits = [m for m in posted if f"/browse/{row['action_key']}|" in (m["text"] or "")]
+        assert len(hits) == 1, row["action_key"]
+        if row["recipient_type"] == "owner":
+            assert hits[0]["channel_id"] == "D" + row["recipient_slack_id"][1:]  # the owner's DM
+        assert str(row["due_date"]) in hits[0]["text"]
+    with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
+        ledger = con.execute("select status, count(*) from chaser.reminder_ledger group by 1").fetchall()
+    assert ledger == [("sent", len(due))]
+    again = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
+    assert len(_posted(sb, before)) == len(posted)
+    assert again["sent"] == 0 and again["skipped_already_sent"] == summary["sent"]
+
+
+def test_past_dates_and_backfills_send_nothing(env):
+    sb, _, before = env
+    past = pipeline.chase(date(2026, 11, 20), today=RUN_DATE, dry_run=False)
+    backfill = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False, send=False)
+    assert past["sent"] == backfill["sent"] == 0
+    assert backfill["would_send"] > 0
+    assert _posted(sb, before) == []
+
+
+def test_dry_run_prints_and_sends_nothing(env, capsys):
+    sb, _, before = env
+    result = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=True)
+    out = capsys.readouterr().out
+    assert result["would_send"] > 0 and out.count("--- to ") == result["would_send"]
+    assert _posted(sb, before) == []
+
+
+def test_a_failed_send_is_retried_next_run_and_never_doubled(env):
+    sb, _, before = env
+    sb.set_faults(burst_5xx=100_000, servers=("slack",))
+    first = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
+    assert first["failed"] > 0 and _posted(sb, before) == []
+    sb.set_faults(burst_5xx=0, servers=("jira", "notion", "slack"))
+    second = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
+    third = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
+    assert second["sent"] == first["planned"] and third["sent"] == 0
+    refs = [m["text"].rsplit("(ref ", 1)[-1] for m in _posted(sb, before)]
+    assert len(refs) == len(set(refs)) == first["planned"]
+
+
+def test_injection_in_a_summary_arrives_escaped(env):
+    sb, home, before = env
+    hostile = "Rotate keys <!channel> <@U123> <https://evil.example|click>"
+    with duckdb.connect(str(paths().warehouse_file)) as con:  # a summary someone typed into Jira
+        key = con.execute("select action_key from marts.rpt_overdue_actions where send_on = ? limit 1",
+                          [RUN_DATE]).fetchone()[0]
+    from shinrai.chase.chaser import Chaser
+    from shinrai.hooks import SlackHook
+
+    with duckdb.connect(str(paths().warehouse_file)) as con:
+        con.execute("update marts.rpt_overdue_actions set summary = ? where action_key = ?", [hostile, key])
+    Chaser(str(paths().warehouse_file), SlackHook(), None, sb.jira_url, "reliability").run(RUN_DATE)
+    text = next(m["text"] for m in _posted(sb, before) if f"/browse/{key}|" in m["text"])
+    assert "<!channel>" not in text and "<@U123>" not in text and "<https://evil.example|click>" not in text
+    assert "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|click&gt;" in text
+
+
+def test_jira_comments_land_on_the_right_issues_once(env, monkeypatch):
+    sb, home, before = env
+    monkeypatch.setenv("SHINRAI_CONFIG", str(_config(home, jira_comments=True)))
+    comments_before = {k: len(v) for k, v in sb.jira_comments.items()}
+    pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
+    pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
+    expected = {r["action_key"] for r in _due() if r["reminder_stage"] != "escalation"}
+    added = {k: len(v) - comments_before.get(k, 0) for k, v in sb.jira_comments.items()}
+    assert {k for k, n in added.items() if n} == expected
+    assert set(added[k] for k in expected) == {1}
+    body = sb.jira_comments[sorted(expected)[0]][-1]
+    assert body["rest_api_version"] == "3" and body["body"]["type"] == "doc"
+
+
+def test_a_crash_between_sending_and_recording_never_double_sends(env):
+    sb, _, before = env
+    sb.set_faults(latency_ms=400, servers=("slack",))
+    code = ("from datetime import date; from shinrai import pipeline; "
+            f"pipeline.chase(date.fromisoformat('{RUN_DATE}'), today=date.fromisoformat('{RUN_DATE}'), "
+            "dry_run=False)")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not _posted(sb, before):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)  # the first message is out; its ledger row still says pending
+    proc.wait()
+    sb.set_faults(latency_ms=0, servers=("jira", "notion", "slack"))
+    assert _posted(sb, before)
+    result = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
+    refs = [m["text"].rsplit("(ref ", 1)[-1] for m in _posted(sb, before)]
+    assert len(refs) == len(set(refs)) == result["planned"]
+    assert result["recovered_after_crash"] + result["skipped_already_sent"] >= 1

@@ -1,0 +1,137 @@
+"""Run plans: which date a run is for, what it re-extracts, whether it publishes or sends reminders."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from shinrai.orchestration.chaser import chase_decision
+from shinrai.orchestration.plan import (
+    PlanError,
+    RunPlan,
+    Window,
+    backfill_args,
+    plan_from_context,
+    plan_run,
+    reminder_decision,
+    window_bounds,
+    window_from_params,
+)
+
+TZ = "Asia/Tokyo"
+NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)  # 10:30 on 2026-11-24 in Tokyo
+TODAY = date(2026, 11, 24)
+
+
+def plan(run_type="scheduled", logical_date=None, run_after=None, **params):
+    return plan_run(run_type=run_type, logical_date=logical_date, run_after=run_after, params=params, tz=TZ,
+                    now=NOW)
+
+
+def test_scheduled_nightly_is_for_today_incremental_and_may_send():
+    p = plan("scheduled", logical_date=datetime(2026, 11, 23, 17, 0, tzinfo=UTC))  # 02:00 JST on the 24th
+    assert p.run_date == TODAY and p.as_of_date == "2026-11-24"
+    assert p.window is None and p.full_refresh is False
+    assert p.send_reminders and p.publish
+
+
+def test_run_date_is_the_logical_date_in_the_reporting_zone():
+    # 2026-03-31T20:00Z is already April 1st in Tokyo
+    assert plan("manual", logical_date=datetime(2026, 3, 31, 20, tzinfo=UTC)).run_date == date(2026, 4, 1)
+
+
+def test_manual_run_without_logical_date_uses_run_after():
+    p = plan("manual", logical_date=None, run_after=datetime(2026, 11, 24, 0, 5, tzinfo=UTC))
+    assert p.run_date == TODAY and p.send_reminders
+
+
+def test_backfill_never_sends_or_publishes_and_rereads_its_own_day():
+    p = plan("backfill", logical_date=datetime(2026, 11, 17, 17, tzinfo=UTC))  # 2026-11-18 02:00 JST
+    assert p.run_date == date(2026, 11, 18)
+    assert not p.send_reminders and "backfill" in p.reminder_reason
+    assert not p.publish
+    assert p.window == Window(date(2026, 11, 18), date(2026, 11, 18))
+    start, end = p.window_bounds
+    assert start == datetime(2026, 11, 17, 15, tzinfo=UTC) and end == datetime(2026, 11, 18, 15, tzinfo=UTC)
+
+
+def test_a_backfill_for_today_still_never_sends():
+    assert not plan("backfill", logical_date=NOW).send_reminders
+
+
+def test_any_run_for_a_past_date_never_sends():
+    p = plan("manual", logical_date=datetime(2026, 11, 20, 1, tzinfo=UTC))
+    assert not p.send_reminders and "never sent for the past" in p.reminder_reason
+    assert not p.publish
+
+
+def test_dry_run_never_sends():
+    assert not plan("manual", run_after=NOW, dry_run=True).send_reminders
+
+
+@pytest.mark.parametrize("run_type", ["operator_triggered", "asset_materialization"])
+def test_other_run_types_do_not_send(run_type):
+    assert not reminder_decision(run_type, TODAY, TODAY)[0]
+
+
+def test_explicit_window_is_validated_and_wins_over_the_backfill_default():
+    p = plan("backfill", logical_date=NOW, window_start="2026-03-01", window_end="2026-03-31")
+    assert p.window == Window(date(2026, 3, 1), date(2026, 3, 31))
+    assert window_bounds(p.to_xcom()) == p.window_bounds
+
+
+def test_full_refresh_makes_a_window_redundant():
+    p = plan("manual", run_after=NOW, full_refresh=True, window_start="2026-03-01", window_end="2026-03-02")
+    assert p.full_refresh and p.window is None and window_bounds(p.to_xcom()) is None
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"window_start": "2026-03-05", "window_end": "2026-03-01"}, "window_end 2026-03-01 is before window_start"),
+        ({"window_start": "2026-03-05"}, "give both"),
+        ({"window_end": "2026-03-05"}, "give both"),
+        ({"window_start": "March 5", "window_end": "2026-03-06"}, "is not a date"),
+    ],
+)
+def test_bad_windows_are_rejected(params, message):
+    with pytest.raises(PlanError, match=message):
+        window_from_params(params)
+
+
+def test_one_day_window_is_fine():
+    assert window_from_params({"window_start": "2026-03-05", "window_end": "2026-03-05"}) == Window(
+        date(2026, 3, 5), date(2026, 3, 5))
+
+
+def test_plan_survives_xcom():
+    p = plan("backfill", logical_date=NOW)
+    assert RunPlan.from_xcom(p.to_xcom()) == p
+
+
+def test_plan_from_an_airflow_context():
+    dag_run = SimpleNamespace(run_type="backfill", logical_date=datetime(2026, 11, 17, 17, tzinfo=UTC),
+                              run_after=datetime(2026, 11, 17, 17, tzinfo=UTC), run_id="backfill__x")
+    ctx = {"dag_run": dag_run, "logical_date": dag_run.logical_date, "params": {"full_refresh": False}}
+    p = plan_from_context(ctx, TZ, now=NOW)
+    assert p.run_type == "backfill" and p.run_date == date(2026, 11, 18) and not p.send_reminders
+
+
+def test_chaser_sends_only_from_marts_built_as_of_today():
+    today = plan("scheduled", logical_date=NOW)
+    assert chase_decision(today, "2026-11-24") == (True, today.reminder_reason)
+    assert chase_decision(today, "2026-11-23")[0] is False
+    assert "stale" in chase_decision(today, "2026-11-23")[1]
+    assert chase_decision(today, None)[0] is False
+    past = plan("manual", logical_date=datetime(2026, 11, 20, tzinfo=UTC))
+    assert chase_decision(past, "2026-11-24")[0] is False
+
+
+def test_backfill_args_select_whole_days_in_the_dag_zone():
+    args = backfill_args("shinrai_nightly", date(2026, 11, 18), date(2026, 11, 20))
+    assert args[:4] == ["backfill", "create", "--dag-id", "shinrai_nightly"]
+    assert args[args.index("--from-date") + 1] == "2026-11-18T00:00:00+09:00"
+    assert args[args.index("--to-date") + 1] == "2026-11-20T23:59:59+09:00"
+    assert args[args.index("--max-active-runs") + 1] == "1"

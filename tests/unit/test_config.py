@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shinrai import config
+from shinrai.settings import PROJECT_ROOT
+
+DEFAULT = PROJECT_ROOT / "config" / "shinrai.yaml"
+
+
+def _write(tmp_path: Path, tree: dict) -> Path:
+    path = tmp_path / "shinrai.yaml"
+    path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _tree() -> dict:
+    return yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
+
+
+def test_default_configuration_loads_with_sandbox_names():
+    cfg = config.load(DEFAULT)
+    assert cfg.timezone == "Asia/Tokyo"
+    assert cfg.jira_fields["severity"] == "Incident Level"
+    assert set(cfg.jira_fields) == set(config.JIRA_LOGICAL_FIELDS)
+    assert cfg.incident_channel_pattern.match("inc-123-payroll").group("number") == "123"
+    assert cfg.freeze_pattern.search("🧊 *リリース停止 / Release freeze* product: Payroll incident: INC-1")
+
+
+def test_missing_mapping_is_named_by_its_key(tmp_path: Path):
+    tree = _tree()
+    del tree["jira"]["fields"]["detected_at"]
+    with pytest.raises(config.ConfigError, match=r"jira\.fields\.detected_at: is missing"):
+        config.load(_write(tmp_path, tree))
+
+
+def test_bad_regex_and_time_zone_are_named(tmp_path: Path):
+    tree = _tree()
+    tree["slack"]["freeze_pattern"] = "(unclosed"
+    with pytest.raises(config.ConfigError, match=r"slack\.freeze_pattern"):
+        config.load(_write(tmp_path, tree))
+    tree = _tree()
+    tree["reporting"]["timezone"] = "Mars/Olympus"
+    with pytest.raises(config.ConfigError, match=r"reporting\.timezone"):
+        config.load(_write(tmp_path, tree))
+
+
+def test_actions_relation_mode_is_validated(tmp_path: Path):
+    tree = _tree()
+    tree["jira"]["actions_relation"]["mode"] = "magic"
+    with pytest.raises(config.ConfigError, match=r"jira\.actions_relation\.mode"):
+        config.load(_write(tmp_path, tree))
