@@ -31,7 +31,6 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     console = Console()
     p = paths()
     with Sandbox(seed=ns.seed, scale=ns.scale, anchor=date.fromisoformat(ns.anchor)) as sb:
-        sb.start()
         console.print(f"[bold]sandbox[/] Jira {sb.jira_url}  Notion {sb.notion_url}  Slack {sb.slack_url}")
         env = airflow_env(p, sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials))
         p.airflow_home.mkdir(parents=True, exist_ok=True)

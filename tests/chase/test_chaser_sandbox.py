@@ -17,6 +17,7 @@ import yaml
 
 from shinrai import pipeline
 from shinrai.airflow_env import sandbox_connections
+from shinrai.extract.retry import RetryPolicy
 from shinrai.sandbox import Sandbox
 from shinrai.settings import PROJECT_ROOT, paths
 
@@ -118,8 +119,12 @@ def test_dry_run_prints_and_sends_nothing(env, capsys):
 def test_a_failed_send_is_retried_next_run_and_never_doubled(env):
     sb, _, before = env
     sb.set_faults(burst_5xx=100_000, servers=("slack",))
+    requests_before = len(sb.requests)
     first = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
-    assert first["failed"] > 0 and _posted(sb, before) == []
+    assert first["planned"] > 1 and first["failed"] == first["planned"] and _posted(sb, before) == []
+    # Slack stayed down: only the first message spent its retries, the rest wait for the next run
+    slack_calls = [r for r in sb.requests[requests_before:] if r.server == "slack"]
+    assert len(slack_calls) == RetryPolicy().max_attempts
     sb.set_faults(burst_5xx=0, servers=("jira", "notion", "slack"))
     second = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
     third = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)

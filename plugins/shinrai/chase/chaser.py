@@ -95,6 +95,9 @@ class Chaser:
         self.team_channel = team_channel
         self.jira_comments = jira_comments
         self._channel_ids: dict[str, str] | None = None
+        # Set when Slack stays down (retries exhausted): the rest of the run's messages are then
+        # marked failed without another round of retries each, and go out on the next run.
+        self._slack_down: str | None = None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -145,10 +148,16 @@ class Chaser:
             report.skipped_already_sent += 1
             self._comment(p, run_date, ledger, report)
             return
+        if self._slack_down:
+            ledger.failed(p.reminder_ids(), f"not attempted: {self._slack_down}")
+            report.failed += 1
+            return
         try:
             channel_id = self._channel_id(p.recipient)
-            pending = [e for e in entries.values() if e.status == "pending" and e.message_ref == p.ref]
-            if pending:  # a previous run died between sending and recording: did it go out?
+            # A previous run died between sending and recording (pending), or its send failed in a
+            # way that may still have delivered it (a timeout after Slack accepted): did it go out?
+            unsure = [e for e in entries.values() if e.status in ("pending", "failed") and e.message_ref == p.ref]
+            if unsure:
                 ts = self._find_in_history(channel_id, p.ref)
                 if ts:
                     ledger.sent(p.reminder_ids(), ts)
@@ -165,6 +174,9 @@ class Chaser:
             ledger.failed(p.reminder_ids(), str(exc))
             report.failed += 1
             log.warning("chaser: could not remind %s (ref %s): %s; will retry next run", p.recipient, p.ref, exc)
+            if exc.exhausted:
+                self._slack_down = str(exc)
+                log.warning("chaser: Slack stays down; the remaining reminders of this run wait for the next run")
             return
         ledger.sent(p.reminder_ids(), response["ts"])
         report.sent += 1

@@ -21,11 +21,16 @@ T = TypeVar("T")
 
 
 class SourceUnavailable(RuntimeError):
-    """A source kept failing after bounded retries (or refused our credentials)."""
+    """A source kept failing after bounded retries (or refused our credentials).
 
-    def __init__(self, source: str, cause: str):
+    ``exhausted`` is True when the retries ran out on a retryable failure (429, 5xx, timeouts):
+    the source itself is down, not just this one request.
+    """
+
+    def __init__(self, source: str, cause: str, exhausted: bool = False):
         self.source = source
         self.cause = cause
+        self.exhausted = exhausted
         super().__init__(f"{source} is unavailable: {cause}")
 
 
@@ -94,4 +99,5 @@ def call(
         if failure is None:
             raise
         attempts = policy.max_attempts if failure.retryable else 1
-        raise SourceUnavailable(source, f"{failure.cause} (after {attempts} attempt(s))") from None
+        raise SourceUnavailable(source, f"{failure.cause} (after {attempts} attempt(s))",
+                                exhausted=failure.retryable) from None
