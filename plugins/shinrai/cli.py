@@ -40,6 +40,8 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         _airflow(["dags", "test", "shinrai_nightly"], env)
         manifest = sb.manifest()
     from shinrai import pipeline
+    from shinrai.publish import layout
+    from shinrai.quality.gx import data_docs_dir
 
     os.environ["SHINRAI_HOME"] = str(p.home)
     counts = pipeline.warehouse_counts()
@@ -47,12 +49,25 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("sandbox", justify="right")
-    expected = {"marts.fct_incidents": manifest["counts"]["jira.incidents"]}
+    expected = {"marts.fct_incidents": manifest["counts"]["jira.incidents"],
+                "marts.fct_postmortems": manifest["counts"]["jira.postmortems"],
+                "marts.fct_prevention_actions": manifest["counts"]["jira.actions"],
+                "marts.fct_risk_records": manifest["counts"]["notion.risk_records"]}
     for name, n in counts.items():
         table.add_row(name, str(n), str(expected.get(name, "")))
     console.print(table)
-    console.print(f"landing files: {p.landing_dir}")
-    return 0 if all(counts[k] == v for k, v in expected.items()) else 1
+    published = layout()
+    console.print(f"landing files   {p.landing_dir}")
+    console.print(f"Data Docs       {data_docs_dir(p) / 'index.html'}")
+    if published.duckdb_file.exists():
+        report = pipeline.build_report()
+        console.print(f"BI publication  {published.duckdb_file}  (Parquet: {published.parquet_link})")
+        console.print(f"dbt docs        {published.docs_dir / 'index.html'}")
+        console.print(f"monthly report  {report}")
+    else:
+        console.print("[red]nothing was published[/] (see the check_quality task above)")
+        return 1
+    return 0 if all(counts.get(k) == v for k, v in expected.items()) else 1
 
 
 def cmd_sandbox_serve(ns: argparse.Namespace) -> int:

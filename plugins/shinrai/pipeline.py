@@ -27,8 +27,6 @@ from shinrai.transform import dbt
 
 log = logging.getLogger(__name__)
 
-MART_TABLES = ("marts.fct_incidents",)
-
 
 @contextmanager
 def _run_log(store: LandingStore, run_id: str, stream: str) -> Iterator[dict[str, int]]:
@@ -227,11 +225,15 @@ def quality_status(checkpoint: str = "marts") -> dict | None:
 
 
 def warehouse_counts() -> dict[str, int]:
+    """Row counts of every table in the warehouse's ``marts`` schema (``marts.<name>`` -> rows)."""
     counts: dict[str, int] = {}
     with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
-        for table in MART_TABLES:
-            row = con.execute(f"select count(*) from {table}").fetchone()
-            counts[table] = int(row[0]) if row else 0
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_type = 'BASE TABLE' order by table_name").fetchall()]
+        for table in tables:
+            row = con.execute(f'select count(*) from marts."{table}"').fetchone()
+            counts[f"marts.{table}"] = int(row[0]) if row else 0
     return counts
 
 
