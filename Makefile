@@ -17,9 +17,12 @@ sync: $(if $(filter $(CURDIR)/.tools/bin/uv,$(UV)),$(UV))
 demo: sync
 	$(UV) run shinrai demo
 
+# Two pytest-xdist workers: most of the suite waits on Airflow, dbt and HTTP, not on the CPU.
+# Tests sharing an expensive fixture stay on one worker (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: sync
 	$(UV) run ruff check plugins dags tests
-	$(UV) run pytest
+	$(UV) run pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: sync
 	$(UV) run ruff check plugins dags tests

@@ -18,3 +18,31 @@ def shinrai_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     home = tmp_path / "shinrai"
     monkeypatch.setenv("SHINRAI_HOME", str(home))
     yield home
+
+
+# -- running under pytest-xdist (`make test` uses `-n 2 --dist loadgroup`) ------------------------
+# Session fixtures are per worker, so every test that shares an expensive one must run on the same
+# worker: tests are grouped by the directory whose conftest holds the fixture, or else by module
+# (module fixtures). The groups that take longest go first so the two workers finish together.
+SHARED_BY_DIRECTORY = ("tests/dbt/", "tests/publish/", "tests/quality/", "tests/sandbox/")
+# the modules that compare against the reference runs of the `scheduler_runs` session fixture
+SCHEDULER_RUNS = ("test_scheduler.py", "test_backfill.py", "test_celery_postgres.py", "test_crash_rerun.py")
+LONGEST_FIRST = ("tests/orchestration/test_scheduler.py",)
+
+
+def _group(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    if module.startswith("tests/orchestration/") and module.rsplit("/", 1)[-1] in SCHEDULER_RUNS:
+        return "tests/orchestration/test_scheduler.py"
+    return next((d for d in SHARED_BY_DIRECTORY if module.startswith(d)), module)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
+
+    def rank(item: pytest.Item) -> int:
+        group = _group(item.nodeid)
+        return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a group the collection order is kept

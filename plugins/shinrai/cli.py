@@ -45,7 +45,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 
     os.environ["SHINRAI_HOME"] = str(p.home)
     counts = pipeline.warehouse_counts()
-    table = Table(title=f"warehouse {p.warehouse_file}")
+    table = Table(title="marts")
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("sandbox", justify="right")
@@ -57,14 +57,14 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         table.add_row(name, str(n), str(expected.get(name, "")))
     console.print(table)
     published = layout()
-    console.print(f"landing files   {p.landing_dir}")
-    console.print(f"Data Docs       {data_docs_dir(p) / 'index.html'}")
+    where = {"warehouse": p.warehouse_file, "landing files": p.landing_dir,
+             "Data Docs": data_docs_dir(p) / "index.html"}
     if published.duckdb_file.exists():
-        report = pipeline.build_report()
-        console.print(f"BI publication  {published.duckdb_file}  (Parquet: {published.parquet_link})")
-        console.print(f"dbt docs        {published.docs_dir / 'index.html'}")
-        console.print(f"monthly report  {report}")
-    else:
+        where.update({"BI publication": published.duckdb_file, "Parquet": published.parquet_link,
+                      "dbt docs": published.docs_dir / "index.html", "monthly report": pipeline.build_report()})
+    for name, path in where.items():  # one path a line, never wrapped: people copy them
+        console.print(f"{name:<15} {path}", soft_wrap=True, highlight=False)
+    if not published.duckdb_file.exists():
         console.print("[red]nothing was published[/] (see the check_quality task above)")
         return 1
     return 0 if all(counts.get(k) == v for k, v in expected.items()) else 1
