@@ -20,6 +20,15 @@ def _airflow(args: list[str], env: dict[str, str]) -> None:
         raise SystemExit(f"airflow {' '.join(args)} failed with exit code {proc.returncode}")
 
 
+def _anchor(ns: argparse.Namespace) -> date:
+    if ns.anchor == "today":
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    return date.fromisoformat(ns.anchor)
+
+
 def cmd_demo(ns: argparse.Namespace) -> int:
     """Start the sandbox, run the nightly DAG once under real Airflow, print where the data is."""
     from rich.console import Console
@@ -30,7 +39,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 
     console = Console()
     p = paths()
-    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=date.fromisoformat(ns.anchor)) as sb:
+    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=_anchor(ns)) as sb:
         console.print(f"[bold]sandbox[/] Jira {sb.jira_url}  Notion {sb.notion_url}  Slack {sb.slack_url}")
         env = airflow_env(p, sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials))
         p.airflow_home.mkdir(parents=True, exist_ok=True)
@@ -74,7 +83,7 @@ def cmd_sandbox_serve(ns: argparse.Namespace) -> int:
     from shinrai.sandbox.runner import serve
 
     serve(
-        seed=ns.seed, scale=ns.scale, anchor=date.fromisoformat(ns.anchor), host=ns.host,
+        seed=ns.seed, scale=ns.scale, anchor=_anchor(ns), host=ns.host,
         jira_port=ns.jira_port, notion_port=ns.notion_port, slack_port=ns.slack_port,
     )
     return 0
@@ -120,7 +129,7 @@ def cmd_airflow(ns: argparse.Namespace) -> int:
     """``make airflow``: the sandbox plus ``airflow standalone`` pointed at it, until Ctrl-C."""
     from shinrai.orchestration.local import standalone
 
-    return standalone(seed=ns.seed, scale=ns.scale, anchor=date.fromisoformat(ns.anchor), port=ns.port)
+    return standalone(seed=ns.seed, scale=ns.scale, anchor=_anchor(ns), port=ns.port)
 
 
 def cmd_airflow_setup(ns: argparse.Namespace) -> int:
@@ -137,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     def org_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--seed", type=int, default=7, help="sandbox organisation seed (default 7)")
         p.add_argument("--scale", type=float, default=1.0, help="sandbox scale factor (default 1.0)")
-        p.add_argument("--anchor", default="2026-11-01", help="last day of sandbox history (YYYY-MM-DD)")
+        p.add_argument("--anchor", default="today",
+                       help="the day sandbox history ends (YYYY-MM-DD; default: today in Asia/Tokyo, so the "
+                            "last closed month has data and reminders fall due around now)")
 
     demo = sub.add_parser("demo", help="run the nightly job once against the built-in sandbox")
     org_args(demo)

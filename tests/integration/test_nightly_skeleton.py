@@ -1,8 +1,8 @@
 """`make demo`'s command end to end: `shinrai demo` starts its own sandbox, migrates a SQLite
 Airflow metadata database, runs the nightly DAG under real Airflow (`airflow dags test`),
 extracting over HTTP, building with real dbt, checking with real GX and publishing, then prints
-where everything is. The in-process `sandbox` fixture is the same organisation (seed 7, 0.25x),
-so its manifest says what the demo's warehouse must hold."""
+where everything is. The in-process `sandbox` fixture is the same organisation (seed 7, 0.25x,
+history ending 2026-11-01), so its manifest says what the demo's warehouse must hold."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ SHINRAI = str(Path(sys.executable).with_name("shinrai"))
 def demo_run(tmp_path_factory):
     home = tmp_path_factory.mktemp("demo") / "shinrai"
     env = {**os.environ, "SHINRAI_HOME": str(home), "COLUMNS": "200"}
-    run = subprocess.run([SHINRAI, "demo", "--seed", "7", "--scale", "0.25"], env=env, capture_output=True,
-                         text=True, timeout=900)
+    run = subprocess.run([SHINRAI, "demo", "--seed", "7", "--scale", "0.25", "--anchor", "2026-11-01"], env=env,
+                         capture_output=True, text=True, timeout=900)
     return home, run
 
 
