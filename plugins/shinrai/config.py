@@ -45,6 +45,8 @@ RISK_PROPERTIES = (
     "related_issues",
 )
 RELEASE_PROPERTIES = ("title", "product", "release_at", "release_type", "jira_version", "status")
+# A landed record's JSON payload above this many bytes is quarantined instead (landing.max_record_bytes).
+DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -101,6 +103,7 @@ class Config:
     chaser_jira_comments: bool
     chaser_dry_run: bool
     source_file: Path
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 
 
 def _get(tree: dict[str, Any], dotted: str) -> Any:
@@ -211,6 +214,8 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
         chaser_jira_comments=_bool(tree, "chaser.jira_comments"),
         chaser_dry_run=_bool(tree, "chaser.dry_run"),
         source_file=source_file,
+        max_record_bytes=(_int(tree, "landing.max_record_bytes", minimum=1) if "landing" in tree
+                          else DEFAULT_MAX_RECORD_BYTES),
     )
 
 

@@ -61,7 +61,7 @@ def extract_jira(run_id: str, full_refresh: bool = False, streams: tuple[str, ..
     cfg = config_mod.load()
     hook = JiraHook(cfg.jira_conn_id)
     summary: dict[str, Any] = {}
-    with LandingStore(paths().landing_file("jira"), "jira") as store:
+    with LandingStore(paths().landing_file("jira"), "jira", cfg.max_record_bytes) as store:
         extractor = JiraIssueExtractor(cfg, hook, store)
         for stream in streams:
             with _run_log(store, run_id, stream) as stats:
@@ -85,7 +85,7 @@ def extract_notion(run_id: str, full_refresh: bool = False, window: Window | Non
     cfg = config_mod.load()
     hook = NotionHook(cfg.notion_conn_id)
     summary: dict[str, Any] = {}
-    with LandingStore(paths().landing_file("notion"), "notion") as store:
+    with LandingStore(paths().landing_file("notion"), "notion", cfg.max_record_bytes) as store:
         extractor = NotionExtractor(cfg, hook, store)
         for stream in NotionExtractor.STREAMS:
             with _run_log(store, run_id, stream) as stats:
@@ -106,7 +106,7 @@ def extract_slack(run_id: str, full_refresh: bool = False, window: Window | None
     cfg = config_mod.load()
     hook = SlackHook(cfg.slack_conn_id)
     summary: dict[str, Any] = {}
-    with LandingStore(paths().landing_file("slack"), "slack") as store:
+    with LandingStore(paths().landing_file("slack"), "slack", cfg.max_record_bytes) as store:
         extractor = SlackExtractor(cfg, hook, store)
         with _run_log(store, run_id, "users") as stats:
             stats["changed"] = extractor.users(run_id)
@@ -213,6 +213,22 @@ def check_staging() -> dict:
     return check_quality("staging")
 
 
+# The checkpoints that validate the marts: the latest run of either decides whether they may be published.
+GATE_CHECKPOINTS = ("nightly", "marts")
+
+
+def failed_quality_gate() -> dict | None:
+    """The latest quality run over the marts (``nightly`` or ``marts``) when it failed a critical
+    rule, else None (it passed, or no checkpoint ever ran)."""
+    from shinrai.quality import history
+
+    runs = [run for run in (history.latest_run(paths().warehouse_file, c) for c in GATE_CHECKPOINTS) if run]
+    if not runs:
+        return None
+    latest = max(runs, key=lambda run: run["validated_at"])
+    return None if latest["success"] else latest
+
+
 def quality_status(checkpoint: str = "marts") -> dict | None:
     """The latest recorded run of a checkpoint: publication checks ``publishable`` before it
     replaces the live publication. None when the checkpoint never ran."""
@@ -245,10 +261,22 @@ def publish(run_id: str | None = None, docs: bool = True) -> dict[str, Any]:
     readers see the previous publication or this one, never a mix, and any failure leaves the
     previous publication live. Then publishes the dbt docs page (``docs=False`` skips it); a docs
     failure raises after the data is already published.
+
+    Refuses (``PublishError``, nothing touched) when the latest quality run over the marts failed a
+    critical rule: a hand-run ``shinrai publish`` or a cleared Airflow task cannot publish what the
+    gate blocked. Rerun the checkpoint once the data is fixed.
     """
     from shinrai.publish import layout, publish_marts
     from shinrai.publish.docs import generate_docs
+    from shinrai.publish.publication import PublishError
 
+    blocked = failed_quality_gate()
+    if blocked is not None:
+        raise PublishError(
+            f"quality run {blocked['run_id']!r} (checkpoint {blocked['checkpoint']}, "
+            f"{blocked['validated_at']:%Y-%m-%d %H:%M:%S %Z}) failed {blocked['critical_failures']} critical "
+            "rule(s): the marts are not published and the previous publication stays live"
+        )
     cfg = config_mod.load()
     publication = publish_marts(paths().warehouse_file, layout(), source_run_id=run_id,
                                 reporting_timezone=cfg.timezone)

@@ -42,7 +42,10 @@ def classify_slack_error(exc: BaseException) -> Failure | None:
             "ratelimited", "rate_limited", "fatal_error", "internal_error", "service_unavailable"
         )
         return Failure(retryable, status, retry_after, cause)
-    if isinstance(exc, TimeoutError | urllib.error.URLError | ConnectionError):
+    if isinstance(exc, TimeoutError) or (isinstance(exc, urllib.error.URLError)
+                                         and isinstance(exc.reason, TimeoutError)):
+        return Failure(True, None, None, "request timed out")
+    if isinstance(exc, urllib.error.URLError | ConnectionError):
         return Failure(True, None, None, f"connection failed ({type(exc).__name__})")
     return None
 
@@ -67,7 +70,8 @@ class SlackHook(BaseHook):
         if not conn.password:
             raise ValueError(f"Airflow connection {self.slack_conn_id!r} has no password (the bot token)")
         extra = conn.extra_dejson
-        kwargs: dict[str, Any] = {"token": conn.password, "timeout": int(extra.get("timeout", 30))}
+        # float: int() would turn a sub-second timeout into 0, which urllib treats as non-blocking
+        kwargs: dict[str, Any] = {"token": conn.password, "timeout": float(extra.get("timeout", 30))}
         if extra.get("base_url"):
             kwargs["base_url"] = extra["base_url"]
         return WebClient(**kwargs)

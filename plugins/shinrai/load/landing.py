@@ -20,11 +20,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
+
+from shinrai import duckdb_lock
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -38,7 +41,7 @@ class Record:
     source_updated_at: datetime | None
     payload: dict[str, Any]
 
-    @property
+    @cached_property  # computed once: the size limit and the merge both need it
     def payload_json(self) -> str:
         return json.dumps(self.payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
@@ -80,15 +83,18 @@ def _check_ident(name: str) -> str:
 class LandingStore:
     """Read/write access to one source's landing file. Use as a context manager."""
 
-    def __init__(self, path: Path, source: str):
+    def __init__(self, path: Path, source: str, max_record_bytes: int | None = None):
+        """``max_record_bytes``: a record whose JSON payload is bigger is quarantined, not landed
+        (config ``landing.max_record_bytes``); None means no limit."""
         self.path = Path(path)
         self.source = source
+        self.max_record_bytes = max_record_bytes
         self._con: duckdb.DuckDBPyConnection | None = None
         self._streams: set[str] = set()
 
     def __enter__(self) -> LandingStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(str(self.path))
+        self._con = duckdb_lock.connect(self.path)  # FileInUse when another process holds it
         self._con.execute("set timezone = 'UTC'")
         self._ensure_base()
         return self
@@ -248,14 +254,19 @@ class LandingStore:
         """
         now = extracted_at or datetime.now(UTC)
         with self.transaction():
+            records, oversized = self._split_oversized(stream, records)
+            held = {q.source_id for _, q in oversized}  # their derived records (``also``) wait with them
+            pending = [(stream, q) for q in quarantined] + oversized
             result = self._merge(stream, records, now, run_id)
             for other, other_records in (also or {}).items():
+                other_records, other_oversized = self._split_oversized(other, other_records, held)
+                pending += other_oversized
                 extra = self._merge(other, other_records, now, run_id)
                 result.inserted += extra.inserted
                 result.updated += extra.updated
                 result.unchanged += extra.unchanged
                 result.related_changed += extra.inserted + extra.updated
-            for q in quarantined:
+            for stream_of, q in pending:
                 result.quarantined += 1
                 self.con.execute(
                     """
@@ -265,12 +276,34 @@ class LandingStore:
                     on conflict (stream, payload_hash) do update set
                         last_seen_at = excluded.last_seen_at, run_id = excluded.run_id
                     """,
-                    [stream, q.source_id, payload_hash(q.payload_text), q.reason, q.payload_text, now, now,
+                    [stream_of, q.source_id, payload_hash(q.payload_text), q.reason, q.payload_text, now, now,
                      run_id],
                 )
             if cursor is not None:
                 self._write_cursor(cursor_stream or stream, cursor)
         return result
+
+    def _split_oversized(self, stream: str, records: Iterable[Record], held: Iterable[str | None] = ()
+                         ) -> tuple[list[Record], list[tuple[str, Quarantined]]]:
+        """Records within ``max_record_bytes``, and the others as quarantine rows with their size.
+        Records whose id is in ``held`` (derived from an oversized record) are left out."""
+        limit = self.max_record_bytes
+        held = set(held)
+        kept: list[Record] = []
+        oversized: list[tuple[str, Quarantined]] = []
+        for rec in records:
+            if rec.source_id in held:
+                continue
+            if limit is not None:
+                text = rec.payload_json
+                # a character is at most 4 bytes of UTF-8: most records need no encoding to be judged
+                size = len(text) if len(text) * 4 <= limit else len(text.encode("utf-8"))
+                if size > limit:
+                    reason = f"record is {size:,} bytes of JSON, more than landing.max_record_bytes ({limit:,})"
+                    oversized.append((stream, Quarantined(rec.source_id, reason, text)))
+                    continue
+            kept.append(rec)
+        return kept, oversized
 
     def _merge(self, stream: str, records: Iterable[Record], now: datetime, run_id: str) -> PageResult:
         s = _check_ident(stream)

@@ -41,6 +41,7 @@ from typing import Any
 
 import duckdb
 
+from shinrai.duckdb_lock import in_use
 from shinrai.publish.layout import PUBLICATION_TABLE, PUBLICATION_TABLES_TABLE, PublishLayout
 
 log = logging.getLogger(__name__)
@@ -243,7 +244,13 @@ def _build(
     tmp_parquet.mkdir(parents=True)
     con = duckdb.connect(":memory:")
     try:
-        con.execute(f"attach {quote_literal(str(warehouse))} as src (read_only)")
+        try:
+            con.execute(f"attach {quote_literal(str(warehouse))} as src (read_only)")
+        except duckdb.IOException as exc:
+            busy = in_use(exc, warehouse)
+            if busy is None:
+                raise
+            raise busy from exc
         con.execute(f"attach {quote_literal(str(tmp_db))} as pub (storage_version '{STORAGE_VERSION}')")
         tables = discover_tables(con, "src")
         if not any(t.kind == "mart" for t in tables):

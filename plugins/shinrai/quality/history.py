@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from shinrai import duckdb_lock
+
 if TYPE_CHECKING:
     from shinrai.quality.gx import QualityReport
 
@@ -88,7 +90,7 @@ def latest_run(warehouse: Path, checkpoint: str) -> dict[str, Any] | None:
     """The newest recorded run of a checkpoint (what publication checks), or None."""
     if not warehouse.exists():
         return None
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb_lock.connect(warehouse, read_only=True) as con:  # FileInUse names a process holding it
         try:
             cur = con.execute(
                 "select * from quality.validation_runs where checkpoint = ? order by validated_at desc limit 1",

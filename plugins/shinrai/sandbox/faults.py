@@ -1,4 +1,5 @@
-"""Fault knobs (``Faults``) and the injector: latency, 429 storms, published rate limits, 5xx bursts."""
+"""Fault knobs (``Faults``) and the injector: latency, slow bursts, 429 storms, published rate limits,
+5xx bursts, and planted large and oversized text records."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ class Faults:
     retry_after_5xx: int = 0  # when > 0, injected 503s carry this Retry-After
     search_lag_s: float = 0.0  # Jira search/jql serves the previous version of mutated issues this long
     malformed: bool = False  # planted malformed records appear in every source
+    slow_ms: int = 0  # how late a slow request is answered (on top of latency_ms): beyond a client's timeout
+    slow_burst: int = 0  # the next N data requests (per server) are slow
+    slow_share: float = 0.0  # this share of data requests is slow (spread evenly, like rate_429)
+    large_text_bytes: int = 0  # when > 0, one planted record per source carries a text of this many UTF-8 bytes
+    oversized_bytes: int = 0  # when > 0, another planted record per source is padded past this many bytes
     servers: tuple[str, ...] = SERVERS
 
     def validate(self) -> None:
@@ -30,6 +36,11 @@ class Faults:
             raise ValueError(f"rate_limit must be one of {RATE_LIMIT_MODES}, not {self.rate_limit!r}")
         if not 0.0 <= self.rate_429 <= 1.0:
             raise ValueError("rate_429 must be within [0, 1]")
+        if not 0.0 <= self.slow_share <= 1.0:
+            raise ValueError("slow_share must be within [0, 1]")
+        for name in ("latency_ms", "slow_burst", "slow_ms", "large_text_bytes", "oversized_bytes"):
+            if int(getattr(self, name)) < 0:
+                raise ValueError(f"{name} must be >= 0")
         unknown = set(self.servers) - set(SERVERS)
         if unknown:
             raise ValueError(f"unknown servers {sorted(unknown)}")
@@ -87,6 +98,8 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._acc: dict[str, float] = {}
         self._burst: dict[str, int] = {s: self.faults.burst_5xx for s in SERVERS}
+        self._slow: dict[str, int] = {s: self.faults.slow_burst for s in SERVERS}
+        self._slow_acc: dict[str, float] = {}
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._last_call: dict[str, float] = {}
 
@@ -103,6 +116,10 @@ class FaultInjector:
                 setattr(self.faults, name, getattr(candidate, name))
             if "burst_5xx" in knobs:
                 self._burst = {s: self.faults.burst_5xx for s in SERVERS}
+            if "slow_burst" in knobs:
+                self._slow = {s: self.faults.slow_burst for s in SERVERS}
+            if "slow_share" in knobs:
+                self._slow_acc.clear()
             if "rate_limit" in knobs:
                 self._buckets.clear()
                 self._last_call.clear()
@@ -115,6 +132,23 @@ class FaultInjector:
 
     def latency_s(self, server: str) -> float:
         return self.faults.latency_ms / 1000.0 if self.active(server) else 0.0
+
+    def delay_s(self, server: str) -> float:
+        """How long to sleep before answering this data request: ``latency_ms``, plus ``slow_ms``
+        when the request is slow (while the server's ``slow_burst`` lasts, then ``slow_share``)."""
+        if not self.active(server):
+            return 0.0
+        f = self.faults
+        slow = False
+        with self._lock:
+            if self._slow.get(server, 0) > 0:
+                self._slow[server] -= 1
+                slow = True
+            elif f.slow_share > 0:
+                acc = self._slow_acc.get(server, 0.0) + f.slow_share
+                slow = acc >= 1.0 - 1e-9
+                self._slow_acc[server] = acc - 1.0 if slow else acc
+        return f.latency_ms / 1000.0 + (f.slow_ms / 1000.0 if slow else 0.0)
 
     def decide(self, server: str, family: str) -> Injected | None:
         """``family`` is the limiter family: Jira endpoint family, Slack method name."""

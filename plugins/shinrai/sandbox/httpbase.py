@@ -106,7 +106,7 @@ def make_handler(
             family = app.family(req)
             resp = None
             if family is not None:
-                delay = injector.latency_s(app.name)
+                delay = injector.delay_s(app.name)
                 if delay > 0:
                     time.sleep(delay)
                 injected = injector.decide(app.name, family)
@@ -122,7 +122,12 @@ def make_handler(
             except Exception:
                 params = flat_query(req.query)
             records.append(RequestRecord(app.name, req.method, req.path, params, resp.status, time.time()))
-            self._send(resp)
+            try:
+                self._send(resp)
+            except (BrokenPipeError, ConnectionResetError):
+                # the client gave up first (a timeout shorter than the injected delay): what a real
+                # server sees too; nothing to answer
+                self.close_connection = True
 
         def _send(self, resp: Response) -> None:
             if isinstance(resp.body, bytes):

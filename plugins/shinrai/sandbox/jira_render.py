@@ -298,6 +298,7 @@ class JiraRenderer:
     def issue(
         self, i: Issue, field_ids: list[str], version: str, *, changelog_cap: int | None = None,
         comments: list[dict] | None = None, malformed: bool = False, names: bool = False,
+        summaries: dict[str, str] | None = None,
     ) -> dict:
         out: dict = {"expand": ISSUE_EXPAND, "id": str(i.id), "self": f"{self.api(version)}/issue/{i.id}",
                      "key": i.key}
@@ -305,6 +306,9 @@ class JiraRenderer:
             fields: dict = {}
             for fid in field_ids:
                 if fid == "summary" and malformed and self._malformed(i, "summary"):
+                    continue
+                if fid == "summary" and summaries and i.key in summaries:  # planted_text
+                    fields[fid] = summaries[i.key]
                     continue
                 value = self.field_value(i, fid, version, comments or [], malformed)
                 if value is not OMIT:

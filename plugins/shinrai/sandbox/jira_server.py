@@ -14,6 +14,7 @@ from .httpbase import Request, Response, flat_query
 from .jira_render import JiraRenderer, adf, adf_text, field_name, field_schema, release_description
 from .jql import UNBOUNDED, JqlError, Query, compile_jql
 from .model import INCIDENT_PROJECT_ID, INCIDENT_PROJECT_KEY, PRODUCT_BY_KEY, PRODUCTS, Issue, Release
+from .planted_text import texts as planted_texts
 from .state import SandboxState
 from .timefmt import jira_ts, jst_date
 from .tokens import TokenCodec, query_hash
@@ -106,10 +107,15 @@ class JiraApp:
                 user, _, token = base64.b64decode(h[6:]).decode().partition(":")
             except ValueError:
                 return False
-            return user == JIRA_EMAIL and token == JIRA_TOKEN
+            email, expected = self._credentials()
+            return user == email and token == expected
         if h.startswith("Bearer "):
-            return h[7:] == JIRA_TOKEN
+            return h[7:] == self._credentials()[1]
         return False
+
+    def _credentials(self) -> tuple[str, str]:
+        creds = self.state.credentials.get("jira") or {}
+        return creds.get("email", JIRA_EMAIL), creds.get("token", JIRA_TOKEN)
 
     # ------------------------------------------------------------ routing
     def handle(self, req: Request) -> Response:
@@ -271,12 +277,13 @@ class JiraApp:
         now = time.time()
         issues = []
         malformed = self.state.faults.malformed and self.state.injector.active("jira")
+        summaries = planted_texts(self.state, "jira")
         for iid in page:
             live = self.org.by_id[iid]
             view = live if iid in reconcile else self.state.search_view(live, now)
             issues.append(r.issue(
                 view, field_ids, v, changelog_cap=SEARCH_CHANGELOG_CAP if "changelog" in expand else None,
-                comments=self._comments(view, v), malformed=malformed,
+                comments=self._comments(view, v), malformed=malformed, summaries=summaries,
             ))
         body: dict = {"issues": issues}
         if not is_last:
@@ -311,6 +318,7 @@ class JiraApp:
         body = self.renderer().issue(
             issue, field_ids, v, changelog_cap=ISSUE_CHANGELOG_CAP if "changelog" in expand else None,
             comments=self._comments(issue, v), malformed=malformed, names="names" in expand,
+            summaries=planted_texts(self.state, "jira"),
         )
         return Response(200, body)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .gen_slack import freeze_times
 from .jira_schema import CUSTOM_FIELDS
+from .planted_text import defects as text_defects
 from .state import SandboxState
 
 RISK_DATABASE_ID = "5b1e0c7a-3f2d-4a8e-9c61-2d7f4b8a9e01"
@@ -56,6 +57,7 @@ def build_manifest(state: SandboxState) -> dict:
         defects = [dict(d) for d in org.defects]
         if state.faults.malformed:
             defects += [dict(d) for d in org.malformed if state.injector.active(d["source"])]
+        defects += text_defects(state)
     return {
         "seed": org.seed,
         "scale": org.scale,

@@ -50,11 +50,15 @@ def opt_id(name: str) -> str:
     return hashlib.md5(name.encode()).hexdigest()[:8]  # noqa: S324 - stable short id, not security
 
 
+RICH_TEXT_MAX = 2000  # characters of one text object; longer text comes as several
+
+
 def rich(text: str) -> list[dict]:
-    return [{"type": "text", "text": {"content": text, "link": None},
+    pieces = [text[k:k + RICH_TEXT_MAX] for k in range(0, len(text), RICH_TEXT_MAX)] or [text]
+    return [{"type": "text", "text": {"content": piece, "link": None},
              "annotations": {"bold": False, "italic": False, "strikethrough": False, "underline": False,
                              "code": False, "color": "default"},
-             "plain_text": text, "href": None}]
+             "plain_text": piece, "href": None} for piece in pieces]
 
 
 def risk_title(risk: RiskRecord) -> str:
@@ -111,7 +115,7 @@ def _page(page_id: str, created: float, edited: float, creator: Person, editor: 
     }
 
 
-def risk_page(org: Org, risk: RiskRecord, malformed: bool = False) -> dict:
+def risk_page(org: Org, risk: RiskRecord, malformed: bool = False, title: str | None = None) -> dict:
     people = org.people
     status_color = dict(RISK_STATUS_OPTIONS)[risk.status]
     if malformed:
@@ -120,7 +124,7 @@ def risk_page(org: Org, risk: RiskRecord, malformed: bool = False) -> dict:
         recognized = {"start": jst_date(risk.recognized), "end": None, "time_zone": None}
     else:
         recognized = {"start": notion_datetime_jst(risk.recognized), "end": None, "time_zone": None}
-    title = risk_title(risk)
+    title = risk_title(risk) if title is None else title
     props = {
         "Name": _prop(RISK_PROPS, "Name", rich(title)),
         "Status": _prop(RISK_PROPS, "Status", _select(risk.status, status_color)),
@@ -140,13 +144,13 @@ def risk_page(org: Org, risk: RiskRecord, malformed: bool = False) -> dict:
                  RISK_DATABASE_ID, RISK_DATA_SOURCE_ID, title, props)
 
 
-def release_page(org: Org, rel: Release) -> dict:
+def release_page(org: Org, rel: Release, title: str | None = None) -> dict:
     people = org.people
     owner = people[(rel.index * 7) % len(people)]
     if owner.left:
         owner = people[0]
     released = rel.at <= org.anchor_t
-    title = release_title(rel)
+    title = release_title(rel) if title is None else title
     props = {
         "Release": _prop(CALENDAR_PROPS, "Release", rich(title)),
         "Product": _prop(CALENDAR_PROPS, "Product", _select(PRODUCT_BY_CODE[rel.product].name, "blue")),

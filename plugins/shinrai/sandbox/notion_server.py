@@ -20,6 +20,7 @@ from .notion_render import (
     risk_page,
     schema,
 )
+from .planted_text import texts as planted_texts
 from .state import SandboxState
 from .timefmt import notion_ts
 
@@ -87,7 +88,8 @@ class NotionApp:
     # ------------------------------------------------------------ routing
     def handle(self, req: Request) -> Response:
         auth = req.header("Authorization") or ""
-        if auth != f"Bearer {NOTION_TOKEN}":
+        token = (self.state.credentials.get("notion") or {}).get("token", NOTION_TOKEN)
+        if auth != f"Bearer {token}":
             return error(401, "unauthorized", "API token is invalid.")
         if not req.header("Notion-Version"):
             return error(400, "missing_version", "Notion-Version header failed validation: Notion-Version header "
@@ -129,10 +131,13 @@ class NotionApp:
         malformed_ids = set()
         if self.state.faults.malformed and self.state.injector.active("notion"):
             malformed_ids = {d["key"] for d in org.malformed if d["source"] == "notion"}
+        titles = planted_texts(self.state, "notion")
         if kind == "risk":
             return [Row(r.page_id, r.created, r.edited, r.trashed,
-                        lambda r=r: risk_page(org, r, r.page_id in malformed_ids)) for r in org.risks]
-        return [Row(x.page_id, x.page_created, x.page_edited, x.trashed, lambda x=x: release_page(org, x))
+                        lambda r=r: risk_page(org, r, r.page_id in malformed_ids, titles.get(r.page_id)))
+                    for r in org.risks]
+        return [Row(x.page_id, x.page_created, x.page_edited, x.trashed,
+                    lambda x=x: release_page(org, x, titles.get(x.page_id)))
                 for x in org.releases]
 
     def database(self, oid: str | None, raw: str) -> Response:
@@ -176,8 +181,10 @@ class NotionApp:
             if kind == "risk":
                 malformed = (self.state.faults.malformed and self.state.injector.active("notion")
                              and any(d["key"] == oid for d in self.org.malformed))
-                return ok(risk_page(self.org, record, malformed))  # type: ignore[arg-type]
-            return ok(release_page(self.org, record))  # type: ignore[arg-type]
+                title = planted_texts(self.state, "notion").get(record.page_id)  # type: ignore[union-attr]
+                return ok(risk_page(self.org, record, malformed, title))  # type: ignore[arg-type]
+            title = planted_texts(self.state, "notion").get(record.page_id)  # type: ignore[union-attr]
+            return ok(release_page(self.org, record, title))  # type: ignore[arg-type]
         return error(404, "object_not_found", f"Could not find page with ID: {raw}. Make sure the relevant pages "
                                               "and databases are shared with your integration.")
 

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from types import TracebackType
 
@@ -37,10 +37,14 @@ class Sandbox:
 
     def __init__(self, seed: int = 7, scale: float = 1.0, anchor: date = DEFAULT_ANCHOR,
                  faults: Faults | None = None, org: Org | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        """``clock`` drives the rate limiters (tests share a fake clock with the client's pacer)."""
+                 clock: Callable[[], float] = time.monotonic,
+                 credentials: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        """``clock`` drives the rate limiters (tests share a fake clock with the client's pacer).
+        ``credentials`` replaces what the servers accept, e.g. ``{"slack": {"token": "xoxb-..."}}``
+        (missing entries keep the defaults); ``credentials`` then reports the values in force."""
         self.org = org if org is not None else generate_org(seed, scale, anchor)
         self.state = SandboxState(self.org, FaultInjector(faults or Faults(), clock=clock))
+        self.state.credentials = _credentials(credentials)
         self.jira = JiraApp(self.state, os.urandom(32))
         self.notion = NotionApp(self.state)
         self.slack = SlackApp(self.state)
@@ -96,8 +100,7 @@ class Sandbox:
 
     @property
     def credentials(self) -> dict[str, dict[str, str]]:
-        return {"jira": {"email": JIRA_EMAIL, "token": JIRA_TOKEN}, "notion": {"token": NOTION_TOKEN},
-                "slack": {"token": SLACK_TOKEN}}
+        return {server: dict(values) for server, values in self.state.credentials.items()}
 
     # ------------------------------------------------------------ inspection and control
     def manifest(self) -> dict:
@@ -124,6 +127,17 @@ class Sandbox:
         lag = None if search_lag_s is None else float(search_lag_s)
         return mutate_org(self.state, float(fraction), float(delete_fraction), int(seed), lag)
 
+    def planted_text(self, key: str) -> str | None:
+        """The text a planted large or oversized record is served with now (``Faults.large_text_bytes``,
+        ``Faults.oversized_bytes``; keys as in the manifest), or None."""
+        from .planted_text import texts
+
+        for source in ("jira", "notion", "slack"):
+            found = texts(self.state, source).get(key)
+            if found is not None:
+                return found
+        return None
+
     @property
     def posted_messages(self) -> list[dict]:
         return list(self.state.posted_messages)
@@ -134,6 +148,16 @@ class Sandbox:
             return {key: [{"id": c["id"], "created": jira_ts(c["created"]), "text": c["text"], "body": c["adf"],
                            "rest_api_version": c["version"]} for c in comments]
                     for key, comments in self.state.jira_comments.items()}
+
+
+def _credentials(overrides: Mapping[str, Mapping[str, str]] | None) -> dict[str, dict[str, str]]:
+    creds = {"jira": {"email": JIRA_EMAIL, "token": JIRA_TOKEN}, "notion": {"token": NOTION_TOKEN},
+             "slack": {"token": SLACK_TOKEN}}
+    for server, values in (overrides or {}).items():
+        if server not in creds or set(values) - set(creds[server]):
+            raise ValueError(f"unknown sandbox credentials {server}: {sorted(values)}; expected {creds}")
+        creds[server].update({k: str(v) for k, v in values.items()})
+    return creds
 
 
 def serve(seed: int = 7, scale: float = 1.0, anchor: date = DEFAULT_ANCHOR, host: str = "127.0.0.1",

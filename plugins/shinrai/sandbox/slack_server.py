@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 from .faults import Injected
 from .httpbase import Request, Response
 from .model import Channel
+from .planted_text import texts as planted_texts
 from .slack_render import all_users, channel_json
 from .state import SandboxState
 from .timefmt import slack_ts
@@ -116,7 +117,7 @@ class SlackApp:
         token = auth[7:] if auth.startswith("Bearer ") else p.get("token")
         if not token:
             return _fail("not_authed")
-        if token != SLACK_TOKEN:
+        if token != (self.state.credentials.get("slack") or {}).get("token", SLACK_TOKEN):
             return _fail("invalid_auth")
         handlers = {
             "auth.test": self.auth_test, "conversations.list": self.conversations_list,
@@ -202,13 +203,19 @@ class SlackApp:
         generated = self.state.content.messages(ch).replies.get(parent_ts, []) if ch else []
         return generated + self.state.slack_posted_replies.get((channel_id, parent_ts), [])
 
-    def render(self, channel_id: str, m: dict, bad: tuple[str, str] | None) -> dict:
+    def render(self, channel_id: str, m: dict, bad: tuple[str, str] | None,
+               texts: dict[str, str] | None = None) -> dict:
+        """``texts``: planted texts by ``"<channel>:<ts>"`` (planted_text.texts)."""
         key = (channel_id, m["ts"])
         edit = self.state.slack_edits.get(key)
         extra = self.state.slack_posted_replies.get(key)
-        if not edit and not extra and key != bad:
+        planted = texts.get(f"{channel_id}:{m['ts']}") if texts else None
+        if not edit and not extra and key != bad and planted is None:
             return m
         d = dict(m)
+        if planted is not None:
+            d["text"] = planted
+            d.pop("blocks", None)
         if edit:
             d.update(edit)
         if extra:
@@ -266,7 +273,8 @@ class SlackApp:
         page = msgs[start:hi]
         has_more = start > lo
         bad = self._malformed_ts()
-        out = [self.render(ch_id, m, bad) for m in reversed(page)]
+        texts = planted_texts(self.state, "slack")
+        out = [self.render(ch_id, m, bad, texts) for m in reversed(page)]
         nxt = _b64(f"next_ts:{keys[start]}") if has_more else ""
         return _ok({"messages": out, "has_more": has_more, "pin_count": 0, "channel_actions_ts": None,
                     "channel_actions_count": 0, "response_metadata": {"next_cursor": nxt}})
@@ -301,7 +309,8 @@ class SlackApp:
         end = lo + len(page)
         has_more = end < hi
         bad = self._malformed_ts()
-        out = [self.render(ch_id, parent, bad)] + [self.render(ch_id, r, bad) for r in page]
+        texts = planted_texts(self.state, "slack")
+        out = [self.render(ch_id, parent, bad, texts)] + [self.render(ch_id, r, bad, texts) for r in page]
         nxt = _b64(f"next_ts:{keys[end]}") if has_more else ""
         return _ok({"messages": out, "has_more": has_more, "response_metadata": {"next_cursor": nxt}})
 

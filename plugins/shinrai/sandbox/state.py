@@ -37,6 +37,10 @@ class SandboxState:
     slack_edits: dict[tuple[str, str], dict] = field(default_factory=dict)  # (channel id, ts) -> overrides
     slack_posted: dict[str, list[dict]] = field(default_factory=dict)  # channel id -> posted top-level messages
     slack_posted_replies: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    # what the servers accept: {"jira": {"email", "token"}, "notion": {"token"}, "slack": {"token"}};
+    # a missing entry means the server's default (JIRA_TOKEN, NOTION_TOKEN, SLACK_TOKEN)
+    credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+    text_targets: dict[str, dict[str, str]] | None = None  # planted_text.targets(), chosen once
 
     def __post_init__(self) -> None:
         if self.slack is None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shinrai import config as config_mod
+from shinrai.duckdb_lock import ensure_free
 from shinrai.load.landing import LandingStore
 from shinrai.settings import SOURCE_STREAMS, SOURCES, Paths, paths
 
@@ -94,7 +95,8 @@ def run_dbt(args: Sequence[str], p: Paths | None = None, extra_vars: Mapping[str
     """
     p = p or paths()
     p.warehouse_file.parent.mkdir(parents=True, exist_ok=True)
-    ensure_landing_files(p)
+    ensure_landing_files(p)  # each opened for writing: FileInUse if another process holds one
+    ensure_free(p.warehouse_file)  # dbt would fail the same way, with the cause at the end of a traceback
     cmd = [dbt_executable(), *args, "--project-dir", str(p.dbt_project_dir)]
     if args and args[0] in VARS_COMMANDS and "--vars" not in args:
         merged = {**dbt_vars(config_mod.load(p.config_file)), **(extra_vars or {})}
