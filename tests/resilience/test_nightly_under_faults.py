@@ -62,7 +62,7 @@ WRONG_JIRA_TOKEN = "ATATT3xCANARYwrong7b1e4d9c2a"
 
 @dataclass
 class Nights:
-    """What the two nights left (JSON-able: another pytest-xdist worker may read it)."""
+    """What the two nights left (JSON-able)."""
 
     home: str
     manifest: dict
@@ -190,31 +190,10 @@ def blocked(step: Any, path: Path, state: Any, errors: list[str]) -> SecondWrite
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory: pytest.TempPathFactory) -> Nights:
-    """The two nights, run once per test session: under pytest-xdist the first worker to get here
-    runs them while holding a lock in the run's shared temporary directory and leaves the results
-    beside it; a worker arriving later reads them (xdist's recipe for a fixture that must run once;
-    ``--dist loadgroup`` keeps the module on one worker anyway, where pytest and xdist agree)."""
-    import fcntl
-
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # shared by the workers of this run
-    root = base / "resilience-nightly-under-faults"
-    root.mkdir(exist_ok=True)
-    with open(root / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        results = root / "nights.json"
-        if not results.exists():
-            try:
-                nights = two_nights(root / "shinrai")
-            except BaseException:
-                results.write_text(json.dumps({"failed": traceback.format_exc()}), encoding="utf-8")
-                raise
-            results.write_text(json.dumps(asdict(nights), ensure_ascii=False, default=str), encoding="utf-8")
-        data = json.loads(results.read_text(encoding="utf-8"))
-    if "failed" in data:
-        pytest.fail(f"the two nights failed (in another worker):\n{data['failed']}")
-    return Nights(**data)
+    """The two nights, run once for the module (tests/conftest.py keeps a module on one xdist
+    worker), as plain JSON values (dates and paths as text)."""
+    nights = two_nights(tmp_path_factory.mktemp("resilience") / "shinrai")
+    return Nights(**json.loads(json.dumps(asdict(nights), ensure_ascii=False, default=str)))
 
 
 def two_nights(home: Path) -> Nights:
