@@ -169,8 +169,29 @@ def _reminders_evaluated_for(run_date: date) -> bool:
 
 
 def build_marts(full_refresh: bool = False, as_of_date: str | None = None) -> None:
-    """``dbt build``; ``as_of_date`` (YYYY-MM-DD) pins "today" for the marts (a backfill's run date)."""
+    """``dbt build``; ``as_of_date`` (YYYY-MM-DD) pins "today" for the marts (a backfill's run date).
+
+    Each successful build is recorded in ``state.marts_builds`` of the warehouse, so publication can
+    tell a quality run that checked these marts from one that checked an earlier build."""
     dbt.build(full_refresh=full_refresh, as_of_date=as_of_date)
+    with duckdb.connect(str(paths().warehouse_file)) as con:
+        con.execute("create schema if not exists state")
+        con.execute("create table if not exists state.marts_builds (built_at timestamptz not null, "
+                    "as_of_date date, full_refresh boolean not null)")
+        con.execute("insert into state.marts_builds values (?, ?, ?)",
+                    [datetime.now(UTC), as_of_date, full_refresh])
+
+
+def last_marts_build() -> datetime | None:
+    """When ``build_marts`` last succeeded (None when the warehouse has no record of it)."""
+    if not paths().warehouse_file.exists():
+        return None
+    with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
+        try:
+            row = con.execute("select max(built_at) from state.marts_builds").fetchone()
+        except duckdb.CatalogException:
+            return None
+    return row[0] if row else None
 
 
 class QualityGateFailed(RuntimeError):
@@ -229,6 +250,29 @@ def failed_quality_gate() -> dict | None:
     return None if latest["success"] else latest
 
 
+def publish_blocker() -> str | None:
+    """Why the marts may not be published now, or None. Blocked when the latest quality run over
+    the marts failed a critical rule, or when the marts were rebuilt after it (that run checked
+    other data). Without any quality run on record (a first setup, a hand-made warehouse) publishing
+    is allowed."""
+    from shinrai.quality import history
+
+    failed = failed_quality_gate()
+    if failed is not None:
+        return (f"quality run {failed['run_id']!r} (checkpoint {failed['checkpoint']}, "
+                f"{failed['validated_at']:%Y-%m-%d %H:%M:%S %Z}) failed {failed['critical_failures']} critical "
+                "rule(s): the marts are not published and the previous publication stays live")
+    runs = [run for run in (history.latest_run(paths().warehouse_file, c) for c in GATE_CHECKPOINTS) if run]
+    built = last_marts_build()
+    if runs and built is not None:
+        checked = max(run["validated_at"] for run in runs)
+        if built > checked:
+            return (f"the marts were rebuilt at {built:%Y-%m-%d %H:%M:%S %Z}, after the last quality run "
+                    f"({checked:%Y-%m-%d %H:%M:%S %Z}): run the quality checkpoint (nightly or marts) first; "
+                    "the previous publication stays live")
+    return None
+
+
 def quality_status(checkpoint: str = "marts") -> dict | None:
     """The latest recorded run of a checkpoint: publication checks ``publishable`` before it
     replaces the live publication. None when the checkpoint never ran."""
@@ -263,20 +307,17 @@ def publish(run_id: str | None = None, docs: bool = True) -> dict[str, Any]:
     failure raises after the data is already published.
 
     Refuses (``PublishError``, nothing touched) when the latest quality run over the marts failed a
-    critical rule: a hand-run ``shinrai publish`` or a cleared Airflow task cannot publish what the
-    gate blocked. Rerun the checkpoint once the data is fixed.
+    critical rule, or the marts were rebuilt after it (:func:`publish_blocker`): a hand-run
+    ``shinrai publish`` or a cleared Airflow task cannot publish what the gate blocked or never saw.
+    Rerun the checkpoint once the data is fixed.
     """
     from shinrai.publish import layout, publish_marts
     from shinrai.publish.docs import generate_docs
     from shinrai.publish.publication import PublishError
 
-    blocked = failed_quality_gate()
+    blocked = publish_blocker()
     if blocked is not None:
-        raise PublishError(
-            f"quality run {blocked['run_id']!r} (checkpoint {blocked['checkpoint']}, "
-            f"{blocked['validated_at']:%Y-%m-%d %H:%M:%S %Z}) failed {blocked['critical_failures']} critical "
-            "rule(s): the marts are not published and the previous publication stays live"
-        )
+        raise PublishError(blocked)
     cfg = config_mod.load()
     publication = publish_marts(paths().warehouse_file, layout(), source_run_id=run_id,
                                 reporting_timezone=cfg.timezone)

@@ -156,3 +156,18 @@ def test_clean_run_posts_nothing_and_allows_publication(org, quality_config):
     assert summary["success"] and not summary["warnings"] and not summary["critical_failures"]
     assert org.webhook_posts()[before:] == []
     assert pipeline.quality_status("marts")["publishable"] is True
+
+
+def test_marts_rebuilt_after_the_last_quality_run_are_not_published(org, quality_config, tmp_path, monkeypatch):
+    from shinrai.publish.publication import PublishError
+
+    quality_config("clean", risk_stale_after_days=100_000)
+    monkeypatch.setenv("SHINRAI_PUBLISH_DIR", str(tmp_path / "publish"))
+    assert pipeline.check_quality("marts")["success"] and pipeline.publish_blocker() is None
+    pipeline.build_marts()  # new data the gate has not seen (a hand-run rebuild, a cleared task)
+    with pytest.raises(PublishError, match="rebuilt at .* after the last quality run"):
+        pipeline.publish(docs=False)
+    assert not (tmp_path / "publish" / "marts.duckdb").exists()
+    assert pipeline.check_quality("marts")["success"]
+    pipeline.publish(docs=False)
+    assert (tmp_path / "publish" / "marts.duckdb").exists()
