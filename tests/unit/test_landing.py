@@ -3,6 +3,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+import pytest
+
 from shinrai.load.landing import Cursor, LandingStore, Quarantined, Record
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -83,3 +86,39 @@ def test_soft_delete_marks_and_counts_once(tmp_path: Path):
         assert store.mark_deleted("incidents", ["2"], "run-3") == 0
         assert store.live_ids("incidents") == {"1"}
         assert store.con.execute("select count(*) from raw.incidents").fetchone()[0] == 2
+
+
+def test_staged_pages_read_back_before_their_commit_and_commit_with_their_cursor(tmp_path: Path):
+    path = tmp_path / "slack.duckdb"
+    with LandingStore(path, "slack", commit_interval_s=3600) as store:
+        store.save_page("messages", [_rec(1)], [], Cursor(T0, {"page": 1}), "run-1")  # the first commits at once
+        store.save_page("messages", [_rec(2)], [], Cursor(T0, {"page": 2}), "run-1")  # this one waits
+        assert store.cursor("messages").in_progress == {"page": 2}
+        assert store.live_ids("messages") == {"1", "2"}
+        again = store.save_page("messages", [_rec(2)], [], None, "run-1")
+        assert (again.inserted, again.unchanged) == (0, 1)  # the staged copy counts as held
+    with LandingStore(path, "slack") as store:  # closing committed page 2 with its cursor
+        assert store.cursor("messages").in_progress == {"page": 2}
+        assert store.live_ids("messages") == {"1", "2"}
+
+
+def test_delete_then_land_again_in_one_batch_leaves_the_record_live(tmp_path: Path):
+    with LandingStore(tmp_path / "jira.duckdb", "jira", commit_interval_s=3600) as store:
+        store.save_page("incidents", [_rec(1), _rec(2)], [], Cursor(), "run-1")
+        assert store.mark_deleted("incidents", ["1", "9"], "run-2") == 1
+        again = store.save_page("incidents", [_rec(1)], [], Cursor(), "run-2")
+        assert (again.inserted, again.updated) == (0, 1)
+        result = store.save_page("incidents", [_rec(3)], [], Cursor(), "run-2", deleted=["2"])
+        assert (result.inserted, result.deleted) == (1, 1)
+        assert store.live_ids("incidents") == {"1", "3"}
+        rows = dict(store.con.execute("select source_id, is_deleted from raw.incidents").fetchall())
+    assert rows == {"1": False, "2": True, "3": False}
+
+
+def test_a_record_said_to_be_new_that_is_held_fails_the_commit_rather_than_lose_anything(tmp_path: Path):
+    with LandingStore(tmp_path / "slack.duckdb", "slack", commit_interval_s=0) as store:
+        store.save_page("messages", [_rec(1)], [], Cursor(T0, {"page": 1}), "run-1")
+        with pytest.raises(duckdb.ConstraintException):
+            store.save_page("messages", [_rec(1, "b")], [], Cursor(T0, {"page": 2}), "run-1", known_new=True)
+        assert store.cursor("messages").in_progress == {"page": 1}
+        assert store.con.execute("select payload->>'$.fields.summary' from raw.messages").fetchall() == [("a",)]

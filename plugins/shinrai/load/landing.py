@@ -9,13 +9,18 @@ flagged) and ``raw.<stream>__versions`` (every distinct payload ever seen, appen
 marts can be rebuilt from raw). ``raw.quarantine`` holds malformed records with their reason.
 ``state.cursors`` holds each stream's watermark and in-flight page token; it is written in the
 same transaction as the page it describes, so a task killed between pages resumes exactly there.
+Pages are committed in small batches (the first at once, then at least every ``commit_interval_s``,
+and when the store closes; :mod:`shinrai.load.pending`): a kill loses the pages of the last fraction
+of a second, which the next run reads again, and never a page without its cursor or the reverse.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,10 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from shinrai import duckdb_lock
+from shinrai.load.pending import PendingWrites, StagedRow
 
+log = logging.getLogger(__name__)
+COMMIT_INTERVAL_S = 0.25  # staged pages wait at most this long for their commit (while pages keep coming)
+MAX_STAGED_CHARS = 32_000_000  # or until this much payload text is staged
+CHECKPOINT_THRESHOLD = "64MB"
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -68,6 +77,7 @@ class PageResult:
     unchanged: int = 0
     quarantined: int = 0
     related_changed: int = 0  # of inserted + updated, how many belong to the ``also`` streams
+    deleted: int = 0  # rows newly soft-deleted by ``save_page(deleted=...)``
 
 
 def payload_hash(text: str) -> str:
@@ -83,37 +93,84 @@ def _check_ident(name: str) -> str:
 class LandingStore:
     """Read/write access to one source's landing file. Use as a context manager."""
 
-    def __init__(self, path: Path, source: str, max_record_bytes: int | None = None):
+    def __init__(self, path: Path, source: str, max_record_bytes: int | None = None, *,
+                 commit_interval_s: float = COMMIT_INTERVAL_S):
         """``max_record_bytes``: a record whose JSON payload is bigger is quarantined, not landed
-        (config ``landing.max_record_bytes``); None means no limit."""
+        (config ``landing.max_record_bytes``); None means no limit. ``commit_interval_s``: how long
+        staged pages may wait for their commit (0 commits every page on its own)."""
         self.path = Path(path)
         self.source = source
         self.max_record_bytes = max_record_bytes
+        self.commit_interval_s = commit_interval_s
         self._con: duckdb.DuckDBPyConnection | None = None
         self._streams: set[str] = set()
+        self._open_quarantine: set[str] | None = None  # streams with unresolved quarantined ids
+        self._pending = PendingWrites()
+        self._last_commit = float("-inf")
 
     def __enter__(self) -> LandingStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = duckdb_lock.connect(self.path)  # FileInUse when another process holds it
         self._con.execute("set timezone = 'UTC'")
+        # checkpoint less often than DuckDB's 16 MB default: payloads are large and each
+        # checkpoint rewrites the row groups it touches (the WAL is replayed after a crash)
+        self._con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+        self._pending = PendingWrites()
+        self._last_commit = float("-inf")
         self._ensure_base()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._con is not None:
+    def __exit__(self, exc_type: object = None, exc: object = None, tb: object = None) -> None:
+        if self._con is None:
+            return
+        try:
+            self.flush()  # the pages staged before a failure are complete: keep them
+        except Exception:
+            if exc is None:
+                raise
+            log.warning("landing %s: the last staged pages could not be committed", self.source, exc_info=True)
+        finally:
             self._con.close()
             self._con = None
+            self._open_quarantine = None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection, with every staged write committed first (so what you read is current)."""
+        self.flush()
+        return self._db
+
+    @property
+    def _db(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
             raise RuntimeError("LandingStore is not open; use it as a context manager")
         return self._con
 
+    def flush(self) -> None:
+        """Commit every staged page (with its cursor) in one transaction."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, PendingWrites()
+        con = self._db
+        con.execute("begin transaction")
+        try:
+            pending.write(con, self._streams)
+        except BaseException:
+            con.execute("rollback")
+            self._open_quarantine = None
+            raise
+        con.execute("commit")
+        self._last_commit = time.monotonic()
+
+    def _maybe_flush(self) -> None:
+        if (time.monotonic() - self._last_commit >= self.commit_interval_s
+                or self._pending.size >= MAX_STAGED_CHARS):
+            self.flush()
+
     def _ensure_base(self) -> None:
-        self.con.execute("create schema if not exists raw")
-        self.con.execute("create schema if not exists state")
-        self.con.execute(
+        self._db.execute("create schema if not exists raw")
+        self._db.execute("create schema if not exists state")
+        self._db.execute(
             """
             create table if not exists raw.quarantine (
                 stream varchar not null,
@@ -129,7 +186,7 @@ class LandingStore:
             )
             """
         )
-        self.con.execute(
+        self._db.execute(
             """
             create table if not exists state.cursors (
                 stream varchar primary key,
@@ -139,7 +196,7 @@ class LandingStore:
             )
             """
         )
-        self.con.execute(
+        self._db.execute(
             """
             create table if not exists state.extraction_runs (
                 run_id varchar not null,
@@ -163,7 +220,7 @@ class LandingStore:
         if s in self._streams:
             return
         self._streams.add(s)
-        self.con.execute(
+        self._db.execute(
             f"""
             create table if not exists raw.{s} (
                 source_id varchar primary key,
@@ -179,7 +236,7 @@ class LandingStore:
             )
             """
         )
-        self.con.execute(
+        self._db.execute(
             f"""
             create table if not exists raw.{s}__versions (
                 source_id varchar not null,
@@ -196,7 +253,10 @@ class LandingStore:
     # -- cursors -------------------------------------------------------------------------------
 
     def cursor(self, stream: str) -> Cursor:
-        row = self.con.execute(
+        staged = self._pending.cursors.get(stream)
+        if staged is not None:
+            return Cursor(watermark=staged[0], in_progress=json.loads(staged[1]) if staged[1] else {})
+        row = self._db.execute(
             "select watermark, in_progress from state.cursors where stream = ?", [stream]
         ).fetchone()
         if row is None:
@@ -204,35 +264,45 @@ class LandingStore:
         watermark, in_progress = row
         return Cursor(watermark=watermark, in_progress=json.loads(in_progress) if in_progress else {})
 
-    def _write_cursor(self, stream: str, cursor: Cursor) -> None:
-        self.con.execute(
-            """
-            insert into state.cursors (stream, watermark, in_progress, updated_at)
-            values (?, ?, ?, now())
-            on conflict (stream) do update set
-                watermark = excluded.watermark,
-                in_progress = excluded.in_progress,
-                updated_at = excluded.updated_at
-            """,
-            [stream, cursor.watermark, json.dumps(cursor.in_progress) if cursor.in_progress else None],
-        )
+    def cursors(self, prefix: str) -> dict[str, Cursor]:
+        """Every cursor whose stream name starts with ``prefix`` (one query instead of one each)."""
+        rows = self._db.execute(
+            "select stream, watermark, in_progress from state.cursors where starts_with(stream, ?)", [prefix]
+        ).fetchall()
+        rows += [(name, w, p) for name, (w, p, _) in self._pending.cursors.items() if name.startswith(prefix)]
+        return {stream: Cursor(watermark=w, in_progress=json.loads(p) if p else {}) for stream, w, p in rows}
+
+    def scope_keys(self, stream: str) -> set[str]:
+        """The distinct ``source_key`` values held for a stream (e.g. the Slack channels with messages)."""
+        s = _check_ident(stream)
+        self.ensure_stream(stream)
+        keys = {r[0] for r in self._db.execute(f"select distinct source_key from raw.{s}").fetchall()}
+        return keys | {r.source_key for r in self._pending.rows.get(s, {}).values()}
+
+    def _write_cursor(self, stream: str, cursor: Cursor, at: datetime | None = None) -> None:
+        self._pending.stage_cursor(stream, cursor.watermark,
+                                   json.dumps(cursor.in_progress) if cursor.in_progress else None,
+                                   at or datetime.now(UTC))
 
     def set_cursor(self, stream: str, cursor: Cursor) -> None:
-        with self.transaction():
-            self._write_cursor(stream, cursor)
+        self._write_cursor(stream, cursor)
+        self._maybe_flush()
 
     # -- writing -------------------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.con.execute("begin transaction")
+        """Run statements on :attr:`con` atomically (what is staged is committed first, on its own)."""
+        self.flush()
+        self._db.execute("begin transaction")
         try:
             yield
         except BaseException:
-            self.con.execute("rollback")
+            self._db.execute("rollback")
             self._streams.clear()  # tables created inside the transaction are gone too
+            self._open_quarantine = None  # and so are its quarantine rows
             raise
-        self.con.execute("commit")
+        self._db.execute("commit")
 
     def save_page(
         self,
@@ -244,43 +314,68 @@ class LandingStore:
         extracted_at: datetime | None = None,
         also: Mapping[str, Iterable[Record]] | None = None,
         cursor_stream: str | None = None,
+        deleted: Iterable[str] = (),
+        known_new: bool = False,
     ) -> PageResult:
         """Merge one page idempotently and move the stream's cursor, in one transaction.
 
         A record whose payload is byte-for-byte what we hold already changes nothing (not even
         ``extracted_at``), so an unchanged rerun leaves the landing file as it was. ``also`` merges
         records of other streams derived from the same page (e.g. the page's changelogs) in the
-        same transaction; ``cursor_stream`` names the cursor when it is not the stream itself.
+        same transaction; ``cursor_stream`` names the cursor when it is not the stream itself;
+        ``deleted`` soft-deletes those source ids of ``stream`` in the same transaction.
+        ``known_new``: the caller knows the file holds none of ``records`` (e.g. the only page of a
+        Slack channel never read before), so they are not looked up; were one held after all, the
+        commit would fail on its primary key rather than lose anything.
+
+        The page is staged and committed with the pages around it (:meth:`flush`); the counts
+        returned are final. A page that fails to stage (e.g. a payload that is not JSON) leaves
+        nothing staged.
         """
         now = extracted_at or datetime.now(UTC)
-        with self.transaction():
-            records, oversized = self._split_oversized(stream, records)
-            held = {q.source_id for _, q in oversized}  # their derived records (``also``) wait with them
-            pending = [(stream, q) for q in quarantined] + oversized
-            result = self._merge(stream, records, now, run_id)
-            for other, other_records in (also or {}).items():
-                other_records, other_oversized = self._split_oversized(other, other_records, held)
-                pending += other_oversized
-                extra = self._merge(other, other_records, now, run_id)
-                result.inserted += extra.inserted
-                result.updated += extra.updated
-                result.unchanged += extra.unchanged
-                result.related_changed += extra.inserted + extra.updated
-            for stream_of, q in pending:
-                result.quarantined += 1
-                self.con.execute(
-                    """
-                    insert into raw.quarantine as q (stream, source_id, payload_hash, reason, payload_text,
-                        first_seen_at, last_seen_at, run_id, resolved_at)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, null)
-                    on conflict (stream, payload_hash) do update set
-                        last_seen_at = excluded.last_seen_at, run_id = excluded.run_id
-                    """,
-                    [stream_of, q.source_id, payload_hash(q.payload_text), q.reason, q.payload_text, now, now,
-                     run_id],
-                )
-            if cursor is not None:
-                self._write_cursor(cursor_stream or stream, cursor)
+        records, oversized = self._split_oversized(stream, records)
+        held = {q.source_id for _, q in oversized}  # their derived records (``also``) wait with them
+        pending = [(stream, q) for q in quarantined] + oversized
+        pages = [(stream, records)]
+        for other, other_records in (also or {}).items():
+            other_records, other_oversized = self._split_oversized(other, other_records, held)
+            pending += other_oversized
+            pages.append((other, other_records))
+        if any(q.source_id is not None and self._pending.resolves(stream_of, q.source_id)
+               for stream_of, q in pending):
+            self.flush()  # an earlier page's good copy resolves older quarantine rows, not this one
+        # everything that can fail (serialising, looking up what we hold) happens before staging
+        plans = [(s, self._plan(s, recs, known_new and s == stream)) for s, recs in pages]
+        deletions = self._live_among(stream, deleted)
+        result = PageResult()
+        for index, (s, plan) in enumerate(plans):
+            resolve = s in self._quarantine_streams()
+            counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+            for source_id, status, row in plan:
+                counts[status] += 1
+                if status != "unchanged":
+                    row.first_extracted_at = row.extracted_at = now
+                    row.run_id = run_id
+                    self._pending.stage_row(s, source_id, row)
+                if resolve:
+                    self._pending.stage_resolution(s, source_id, now)
+            result.inserted += counts["inserted"]
+            result.updated += counts["updated"]
+            result.unchanged += counts["unchanged"]
+            if index:
+                result.related_changed += counts["inserted"] + counts["updated"]
+        for stream_of, q in pending:
+            result.quarantined += 1
+            self._pending.stage_quarantine(stream_of, q.source_id, payload_hash(q.payload_text), q.reason,
+                                           q.payload_text, now, run_id)
+            if q.source_id is not None:
+                self._quarantine_streams().add(stream_of)
+        for source_id in deletions:
+            self._pending.stage_delete(stream, source_id, now, run_id)
+        result.deleted = len(deletions)
+        if cursor is not None:
+            self._write_cursor(cursor_stream or stream, cursor, now)
+        self._maybe_flush()
         return result
 
     def _split_oversized(self, stream: str, records: Iterable[Record], held: Iterable[str | None] = ()
@@ -305,87 +400,69 @@ class LandingStore:
             kept.append(rec)
         return kept, oversized
 
-    def _merge(self, stream: str, records: Iterable[Record], now: datetime, run_id: str) -> PageResult:
+    def _plan(self, stream: str, records: Iterable[Record], known_new: bool = False
+              ) -> list[tuple[str, str, StagedRow]]:
+        """What landing these records would do: (source id, inserted|updated|unchanged, row)."""
         s = _check_ident(stream)
-        self.ensure_stream(stream)
+        self.ensure_stream(s)
         latest: dict[str, Record] = {}
         for rec in records:
             latest[rec.source_id] = rec  # a record delivered twice in one page: keep the last copy
-        result = PageResult()
         if not latest:
-            return result
-        rows = [
-            (r.source_id, r.source_key, r.source_updated_at, text, payload_hash(text))
-            for r in latest.values()
-            for text in [r.payload_json]
-        ]
-        frame = pd.DataFrame(
-            rows, columns=["source_id", "source_key", "source_updated_at", "payload", "payload_hash"]
-        ).astype({"source_id": object, "source_key": object, "payload": object, "payload_hash": object})
-        frame["source_updated_at"] = pd.to_datetime(frame["source_updated_at"], utc=True)
-        self.con.register("landing_page", frame)
-        try:
-            counts = self.con.execute(
-                f"""
-                select
-                    count(*) filter (where t.source_id is null) as inserted,
-                    count(*) filter (where t.source_id is not null
-                        and (t.payload_hash <> p.payload_hash or t.is_deleted)) as updated
-                from landing_page p left join raw.{s} t using (source_id)
-                """
-            ).fetchone()
-            assert counts is not None
-            result.inserted, result.updated = int(counts[0]), int(counts[1])
-            result.unchanged = len(rows) - result.inserted - result.updated
-            self.con.execute(
-                f"""
-                insert into raw.{s}__versions
-                    (source_id, payload_hash, source_updated_at, payload, extracted_at, run_id)
-                select source_id, payload_hash, source_updated_at, payload::json, ?, ?
-                from landing_page
-                on conflict do nothing
-                """,
-                [now, run_id],
-            )
-            self.con.execute(
-                f"""
-                insert into raw.{s} as t (source_id, source_key, source_updated_at, payload,
-                    payload_hash, first_extracted_at, extracted_at, run_id, is_deleted, deleted_at)
-                select source_id, source_key, source_updated_at, payload::json, payload_hash,
-                    ?, ?, ?, false, null
-                from landing_page
-                on conflict (source_id) do update set
-                    source_key = excluded.source_key,
-                    source_updated_at = excluded.source_updated_at,
-                    payload = excluded.payload,
-                    payload_hash = excluded.payload_hash,
-                    extracted_at = excluded.extracted_at,
-                    run_id = excluded.run_id,
-                    is_deleted = false,
-                    deleted_at = null
-                where t.payload_hash <> excluded.payload_hash or t.is_deleted
-                """,
-                [now, now, run_id],
-            )
-            if self._has_open_quarantine(stream):
-                self.con.execute(
-                    """
-                    update raw.quarantine set resolved_at = ?
-                    where stream = ? and resolved_at is null
-                      and source_id in (select source_id from landing_page)
-                    """,
-                    [now, stream],
-                )
-        finally:
-            self.con.unregister("landing_page")
-        return result
+            return []
+        held = self._held(s, list(latest), look_in_file=not known_new)
+        plan = []
+        epoch = datetime.min.replace(tzinfo=UTC)  # placeholders: save_page stamps the staged rows
+        for source_id, rec in latest.items():
+            text = rec.payload_json
+            digest = payload_hash(text)
+            state = held.get(source_id)
+            if state is None:
+                status, in_db = "inserted", False
+            else:
+                in_db = state[2]
+                status = "updated" if state[0] != digest or state[1] else "unchanged"
+            plan.append((source_id, status, StagedRow(rec.source_key, rec.source_updated_at, text, digest,
+                                                      epoch, epoch, "", in_db)))
+        return plan
 
-    def _has_open_quarantine(self, stream: str) -> bool:
-        row = self.con.execute(
-            "select count(*) from raw.quarantine where stream = ? and resolved_at is null and source_id is not null",
-            [stream],
-        ).fetchone()
-        return bool(row and row[0])
+    def _held(self, stream: str, ids: list[str], look_in_file: bool = True) -> dict[str, tuple[str, bool, bool]]:
+        """For the ids we hold (staged or in the file): (payload hash, is deleted, is in the file)."""
+        staged = self._pending.rows.get(stream, {})
+        deletes = self._pending.deletes.get(stream, {})
+        out: dict[str, tuple[str, bool, bool]] = {}
+        missing = []
+        for source_id in ids:
+            row = staged.get(source_id)
+            if row is not None:
+                out[source_id] = (row.payload_hash, source_id in deletes, row.in_db)
+            else:
+                missing.append(source_id)
+        if missing and look_in_file:
+            for source_id, digest, deleted in self._db.execute(
+                f"select source_id, payload_hash, is_deleted from raw.{stream} "
+                "where source_id in (select unnest(?::varchar[]))", [missing]
+            ).fetchall():
+                out[source_id] = (digest, deleted or source_id in deletes, True)
+        return out
+
+    def _live_among(self, stream: str, source_ids: Iterable[str]) -> list[str]:
+        ids = list(dict.fromkeys(source_ids))
+        if not ids:
+            return []
+        s = _check_ident(stream)
+        self.ensure_stream(s)
+        held = self._held(s, ids)
+        return [i for i in ids if i in held and not held[i][1]]
+
+    def _quarantine_streams(self) -> set[str]:
+        """Streams with unresolved quarantined records that have an id (read once per open store)."""
+        if self._open_quarantine is None:
+            rows = self._db.execute(
+                "select distinct stream from raw.quarantine where resolved_at is null and source_id is not null"
+            ).fetchall()
+            self._open_quarantine = {r[0] for r in rows}
+        return self._open_quarantine
 
     def save_snapshot(
         self, stream: str, records: list[Record], run_id: str, scope_key: str | None = None
@@ -442,21 +519,12 @@ class LandingStore:
 
     def mark_deleted(self, stream: str, source_ids: Iterable[str], run_id: str) -> int:
         """Soft-delete: the row stays, flagged, with the time we noticed it was gone."""
-        s = _check_ident(stream)
-        ids = list(source_ids)
-        if not ids:
-            return 0
-        with self.transaction():
-            before = self._count(f"select count(*) from raw.{s} where is_deleted")
-            self.con.execute(
-                f"""
-                update raw.{s} set is_deleted = true, deleted_at = now(), run_id = ?
-                where not is_deleted and source_id in (select unnest(?::varchar[]))
-                """,
-                [run_id, ids],
-            )
-            after = self._count(f"select count(*) from raw.{s} where is_deleted")
-        return after - before
+        live = self._live_among(stream, source_ids)
+        now = datetime.now(UTC)
+        for source_id in live:
+            self._pending.stage_delete(stream, source_id, now, run_id)
+        self._maybe_flush()
+        return len(live)
 
     def live_ids(self, stream: str, scope_key: str | None = None) -> set[str]:
         s = _check_ident(stream)
@@ -466,7 +534,13 @@ class LandingStore:
         if scope_key is not None:
             sql += " and source_key = ?"
             params.append(scope_key)
-        return {r[0] for r in self.con.execute(sql, params).fetchall()}
+        ids = {r[0] for r in self._db.execute(sql, params).fetchall()}
+        for source_id, row in self._pending.rows.get(s, {}).items():  # staged rows are live
+            if scope_key is None or row.source_key == scope_key:
+                ids.add(source_id)
+            else:
+                ids.discard(source_id)
+        return ids - set(self._pending.deletes.get(s, {}))
 
     def updated_since(self, stream: str, since: datetime) -> set[str]:
         """Ids landed with a source update time at or after ``since`` (too recent to judge deleted)."""
@@ -475,10 +549,6 @@ class LandingStore:
             f"select source_id from raw.{s} where source_updated_at >= ?", [since]
         ).fetchall()
         return {r[0] for r in rows}
-
-    def _count(self, sql: str) -> int:
-        row = self.con.execute(sql).fetchone()
-        return int(row[0]) if row else 0
 
     # -- run log -------------------------------------------------------------------------------
 
