@@ -98,16 +98,19 @@ def extract_notion(run_id: str, full_refresh: bool = False, window: Window | Non
     return summary
 
 
-def extract_slack(run_id: str, full_refresh: bool = False, window: Window | None = None) -> dict:
+def extract_slack(run_id: str, full_refresh: bool = False, window: Window | None = None,
+                  now: datetime | None = None) -> dict:
     """Slack: users, channels, and messages of incident channels and the release channel.
 
     ``window`` (start, end): also re-read the messages posted within it and their threads.
+    ``now`` is the clock the lookback and the weekly re-read go by (for tests and the benchmark's
+    simulated nights; default the current time).
     """
     cfg = config_mod.load()
     hook = SlackHook(cfg.slack_conn_id)
     summary: dict[str, Any] = {}
     with LandingStore(paths().landing_file("slack"), "slack", cfg.max_record_bytes) as store:
-        extractor = SlackExtractor(cfg, hook, store)
+        extractor = SlackExtractor(cfg, hook, store, now=now)
         with _run_log(store, run_id, "users") as stats:
             stats["changed"] = extractor.users(run_id)
         with _run_log(store, run_id, "channels") as stats:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from shinrai.hooks.jira import JiraHook
 from shinrai.load.landing import Cursor, LandingStore, Quarantined, Record
 
 log = logging.getLogger(__name__)
+CHANGELOG_WORKERS = 4  # truncated changelogs of one page fetched at once
 
 # System fields every issue stream needs; configured custom fields are added by id.
 BASE_FIELDS = (
@@ -203,9 +205,10 @@ class JiraIssueExtractor:
         stats = StreamStats()
         seen_tokens: set[str] = set()
         client = self.hook.client
-        while True:
-            page = self.hook.call(
-                lambda token=token: client.enhanced_search_issues(
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            return self.hook.call(
+                lambda: client.enhanced_search_issues(
                     jql,
                     nextPageToken=token,
                     maxResults=self.config.jira_page_size,
@@ -214,61 +217,101 @@ class JiraIssueExtractor:
                     json_result=True,
                 )
             )
-            issues = page.get("issues")
-            if not isinstance(issues, list):
-                raise RuntimeError(f"jira {stream}: search/jql answered without an 'issues' list")
-            next_token = page.get("nextPageToken") or None
-            records, changelogs, bad = [], [], []
-            for issue in issues:
-                reason = validate_issue(issue, self.fields)
-                if reason:
-                    issue_id = issue.get("id") if isinstance(issue, dict) else None
-                    bad.append(Quarantined(str(issue_id) if issue_id else None, reason,
-                                           json.dumps(issue, ensure_ascii=False)))
-                    continue
-                issue = dict(issue)
-                embedded = issue.pop("changelog", None)
-                updated = parse_jira_datetime(issue["fields"]["updated"]).astimezone(UTC)
-                max_updated = max(max_updated, updated) if max_updated else updated
-                records.append(Record(str(issue["id"]), issue["key"], updated, issue))
-                changelogs.append(
-                    Record(
-                        str(issue["id"]),
-                        issue["key"],
-                        updated,
-                        {"issue_id": str(issue["id"]), "issue_key": issue["key"], "stream": stream,
-                         "histories": self.histories(issue["key"], embedded)},
-                    )
-                )
-            stats.pages += 1
-            stats.seen += len(issues)
-            if next_token and (next_token in seen_tokens or not issues):
-                raise RuntimeError(f"jira {stream}: search/jql repeated a page token or sent an empty page "
-                                   "with a token; stopping rather than looping")
-            in_progress = (
-                {
-                    "jql": jql,
-                    "jql_hash": _jql_hash(self.config.jira_jql[stream]),
-                    "next_page_token": next_token,
-                    "max_updated": max_updated.isoformat() if max_updated else None,
-                }
-                if next_token
-                else {}
-            )
-            done = Cursor(watermark=max_updated if not next_token else cursor.watermark, in_progress=in_progress)
-            result = self.store.save_page(stream, records, bad, done, run_id, also={"changelogs": changelogs},
-                                          cursor_stream=cursor_key)
-            stats.changed += result.inserted + result.updated - result.related_changed
-            stats.quarantined += result.quarantined
-            if not next_token:
-                break
-            seen_tokens.add(next_token)
-            token = next_token
+
+        # the next page is asked for as soon as its token arrives, while this one is processed and
+        # landed (the cursor saved with a page still names the page after it)
+        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"jira-{stream}-next")
+        try:
+            coming = ahead.submit(fetch, token)
+            while True:
+                page = coming.result()
+                next_token = self._page_step(page, stream, seen_tokens)
+                if next_token:
+                    coming = ahead.submit(fetch, next_token)
+                max_updated = self._land_page(page, stream, stats, max_updated, jql, next_token, cursor,
+                                              cursor_key, run_id)
+                if not next_token:
+                    break
+                seen_tokens.add(next_token)
+        finally:
+            ahead.shutdown(wait=True, cancel_futures=True)
         log.info(
             "jira %s: %d pages, %d issues seen, %d changed, %d quarantined",
             stream, stats.pages, stats.seen, stats.changed, stats.quarantined,
         )
         return stats
+
+    @staticmethod
+    def _page_step(page: dict[str, Any], stream: str, seen_tokens: set[str]) -> str | None:
+        """The page's next token, after checking the page is one we can go on from."""
+        issues = page.get("issues")
+        if not isinstance(issues, list):
+            raise RuntimeError(f"jira {stream}: search/jql answered without an 'issues' list")
+        next_token = page.get("nextPageToken") or None
+        if next_token and (next_token in seen_tokens or not issues):
+            raise RuntimeError(f"jira {stream}: search/jql repeated a page token or sent an empty page "
+                               "with a token; stopping rather than looping")
+        return next_token
+
+    def _land_page(self, page: dict[str, Any], stream: str, stats: StreamStats, max_updated: datetime | None,
+                   jql: str, next_token: str | None, cursor: Cursor, cursor_key: str, run_id: str
+                   ) -> datetime | None:
+        """Validate one search page, complete its changelogs and land it with the cursor."""
+        issues = page["issues"]
+        records, changelogs, bad = [], [], []
+        full = self._full_histories(issues)
+        for issue in issues:
+            reason = validate_issue(issue, self.fields)
+            if reason:
+                issue_id = issue.get("id") if isinstance(issue, dict) else None
+                bad.append(Quarantined(str(issue_id) if issue_id else None, reason,
+                                       json.dumps(issue, ensure_ascii=False)))
+                continue
+            issue = dict(issue)
+            embedded = issue.pop("changelog", None)
+            updated = parse_jira_datetime(issue["fields"]["updated"]).astimezone(UTC)
+            max_updated = max(max_updated, updated) if max_updated else updated
+            records.append(Record(str(issue["id"]), issue["key"], updated, issue))
+            changelogs.append(
+                Record(
+                    str(issue["id"]),
+                    issue["key"],
+                    updated,
+                    {"issue_id": str(issue["id"]), "issue_key": issue["key"], "stream": stream,
+                     "histories": full[issue["key"]] if issue["key"] in full
+                     else self.histories(issue["key"], embedded)},
+                )
+            )
+        stats.pages += 1
+        stats.seen += len(issues)
+        in_progress = (
+            {
+                "jql": jql,
+                "jql_hash": _jql_hash(self.config.jira_jql[stream]),
+                "next_page_token": next_token,
+                "max_updated": max_updated.isoformat() if max_updated else None,
+            }
+            if next_token
+            else {}
+        )
+        done = Cursor(watermark=max_updated if not next_token else cursor.watermark, in_progress=in_progress)
+        result = self.store.save_page(stream, records, bad, done, run_id, also={"changelogs": changelogs},
+                                      cursor_stream=cursor_key)
+        stats.changed += result.inserted + result.updated - result.related_changed
+        stats.quarantined += result.quarantined
+        return max_updated
+
+    def _full_histories(self, issues: list[Any]) -> dict[str, list[dict[str, Any]]]:
+        """The complete histories of a page's issues whose embedded changelog is truncated, fetched
+        a few at once (``/issue/{key}/changelog``)."""
+        truncated = [(i["key"], i.get("changelog")) for i in issues
+                     if isinstance(i, dict) and i.get("key") and isinstance(i.get("changelog"), dict)
+                     and (i["changelog"].get("total") or 0) > len(i["changelog"].get("histories") or [])]
+        if len(truncated) < 2:
+            return {}
+        with ThreadPoolExecutor(max_workers=CHANGELOG_WORKERS, thread_name_prefix="jira-changelog") as pool:
+            return dict(zip([k for k, _ in truncated],
+                            pool.map(lambda item: self.histories(*item), truncated), strict=True))
 
     def histories(self, issue_key: str, embedded: dict[str, Any] | None) -> list[dict[str, Any]]:
         """The issue's full status/field history, oldest first.

@@ -21,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +33,9 @@ from shinrai.hooks.slack import SlackHook
 from shinrai.load.landing import Cursor, LandingStore, Quarantined, Record
 
 log = logging.getLogger(__name__)
+# Channels read at once: each waits on Slack most of the time, so a few overlap the waits (the
+# landing file is written by one of them at a time; pacing, when on, still holds the limits).
+CHANNEL_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class SlackExtractor:
         self.store = store
         self.rate = rate or RateMode.for_config(config.slack_rate_mode)
         self.now = now or datetime.now(UTC)
+        self._held_channels: set[str] | None = None  # channels with landed messages (None: unknown)
+        self._store_lock = threading.Lock()
 
     # -- listings -------------------------------------------------------------------------------
 
@@ -125,6 +132,10 @@ class SlackExtractor:
         """
         stats = {"channels_read": 0, "channels_skipped": 0, "pages": 0, "seen": 0, "changed": 0,
                  "quarantined": 0, "deleted": 0}
+        # read once for all channels: one query each per channel would cost more than the channel
+        cursors = {} if full_refresh or window is not None else self.store.cursors("messages:")
+        self._held_channels = self.store.scope_keys("messages")
+        due: list[tuple[dict[str, Any], Cursor]] = []
         for channel in self.wanted_channels(channels):
             if window is not None:
                 if float(channel.get("created") or 0) >= window[1].timestamp():
@@ -133,13 +144,28 @@ class SlackExtractor:
                     self._reread_window(channel, window, run_id, stats)
                     stats["channels_read"] += 1
                 continue
-            cursor = Cursor() if full_refresh else self.store.cursor(f"messages:{channel['id']}")
+            cursor = Cursor() if full_refresh else cursors.get(f"messages:{channel['id']}", Cursor())
             if not full_refresh and not self._needs_read(channel, cursor):
                 stats["channels_skipped"] += 1
                 continue
-            self._read_channel(channel, cursor, run_id, stats)
-            stats["channels_read"] += 1
+            due.append((channel, cursor))
+        # the 1-a-minute mode gains nothing from overlapping channels: read them one at a time
+        paced = self.rate.history_pacer is not UNPACED or self.rate.replies_pacer is not UNPACED
+        workers = 1 if paced else CHANNEL_WORKERS
+        self.hook.client  # noqa: B018 - made once, before the workers share it
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack-channel") as pool:
+            results = (pool.map(lambda job: self._read_channel_alone(*job, run_id), due) if workers > 1
+                       else (self._read_channel_alone(*job, run_id) for job in due))
+            for channel_stats in results:
+                for key, value in channel_stats.items():
+                    stats[key] += value
+                stats["channels_read"] += 1
         log.info("slack messages: %s", stats)
+        return stats
+
+    def _read_channel_alone(self, channel: dict[str, Any], cursor: Cursor, run_id: str) -> dict[str, int]:
+        stats = {"pages": 0, "seen": 0, "changed": 0, "quarantined": 0, "deleted": 0}
+        self._read_channel(channel, cursor, run_id, stats)
         return stats
 
     def _reread_window(self, channel: dict[str, Any], window: tuple[datetime, datetime], run_id: str,
@@ -183,9 +209,13 @@ class SlackExtractor:
         days = self.config.slack_resweep_days
         if not last or days == 0:  # 0: re-read every channel whole on every run
             return True
+        # Each channel has a slot every ``days`` days, its day within the cycle set by its id: a
+        # channel is due once its latest slot has passed since its last whole read. So about
+        # 1/``days`` of the quiet channels come due each night, and each one every ``days`` days.
         stagger = int(hashlib.sha256(channel["id"].encode()).hexdigest(), 16) % days
-        age_days = (self.now - datetime.fromisoformat(last)).total_seconds() / 86400
-        return age_days >= days - stagger - 1e-9 if stagger else age_days >= days - 1e-9
+        period, offset = days * 86400, stagger * 86400
+        latest_slot = (self.now.timestamp() - offset) // period * period + offset
+        return datetime.fromisoformat(last).timestamp() < latest_slot
 
     def _read_channel(self, channel: dict[str, Any], cursor: Cursor, run_id: str, stats: dict[str, int]) -> None:
         channel_id = channel["id"]
@@ -207,6 +237,8 @@ class SlackExtractor:
         base: dict[str, Any] = {"channel": channel_id, "limit": self.rate.history_limit}
         if oldest is not None:
             base.update(oldest=oldest, inclusive=True)
+        last_page: tuple[list[Record], list[Quarantined], int] = ([], [], 0)
+        saved = bool(resume.get("reading"))  # earlier pages of this channel were landed already
         while True:
             args = dict(base, cursor=page_cursor) if page_cursor else base
             self.rate.history_pacer.wait()
@@ -222,18 +254,23 @@ class SlackExtractor:
                     if oldest is None or latest_reply >= float(oldest):
                         threads.append(rec.payload["ts"])
             page_cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page_cursor:
+                # the last (usually the only) page lands with the replies and the watermark below: a
+                # task killed before then reads it again, as it would have to for the threads anyway
+                last_page = (records, bad, len(messages))
+                break
             state = {"reading": True, "full": full, "last_full_read": last_full_read, "next_cursor": page_cursor,
                      "oldest": oldest, "threads": threads,
                      "latest_seen": latest_seen.isoformat() if latest_seen else None,
                      "seen_ids": sorted(seen_ids)}
             # the watermark moves only when the whole channel (history and replies) is read
-            result = self.store.save_page("messages", records, bad, Cursor(cursor.watermark, state), run_id,
-                                          cursor_stream=key)
+            with self._store_lock:
+                result = self.store.save_page("messages", records, bad, Cursor(cursor.watermark, state), run_id,
+                                              cursor_stream=key)
+            saved = True
             self._count(stats, result, len(messages))
-            if not page_cursor:
-                break
-        replies: list[Record] = []
-        bad_replies: list[Quarantined] = []
+        replies: list[Record] = list(last_page[0])
+        bad_replies: list[Quarantined] = list(last_page[1])
         for thread_ts in dict.fromkeys(threads):
             got, bad, pages = self._read_replies(channel_id, thread_ts)
             replies += got
@@ -243,16 +280,23 @@ class SlackExtractor:
         seen_ids.update(r.source_id for r in replies)
         # deletions: anything we hold in the fully re-read window that Slack did not return
         window_start = float(oldest) if oldest is not None else 0.0
-        held = {sid for sid in self.store.live_ids("messages", scope_key=channel_id)
-                if float(sid.split(":", 1)[1]) >= window_start}
-        # deletions first: if the task dies before the watermark moves, the channel is simply re-read
-        stats["deleted"] += self.store.mark_deleted("messages", held - seen_ids, run_id)
-        # one transaction: the channel's replies land and its watermark moves together
+        held: set[str] = set()
+        if self._held_channels is None or channel_id in self._held_channels:  # else nothing to delete
+            with self._store_lock:
+                live = self.store.live_ids("messages", scope_key=channel_id)
+            held = {sid for sid in live if float(sid.split(":", 1)[1]) >= window_start}
+        # one transaction: the last history page, the replies, the deletions and the watermark
         done = {"last_full_read": self.now.isoformat() if full else last_full_read}
-        result = self.store.save_page("messages", replies, bad_replies, Cursor(latest_seen, done), run_id,
-                                      cursor_stream=key)
+        # a channel never landed before, read in one history page: nothing of it is in the file
+        known_new = self._held_channels is not None and channel_id not in self._held_channels and not saved
+        with self._store_lock:
+            result = self.store.save_page("messages", replies, bad_replies, Cursor(latest_seen, done), run_id,
+                                          cursor_stream=key, deleted=held - seen_ids, known_new=known_new)
+        stats["pages"] += 1
+        stats["seen"] += last_page[2]
         stats["changed"] += result.inserted + result.updated
         stats["quarantined"] += result.quarantined
+        stats["deleted"] += result.deleted
 
     def _read_replies(self, channel_id: str, thread_ts: str) -> tuple[list[Record], list[Quarantined], int]:
         """Every reply of one thread (the parent, already read from history, is left out)."""
