@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -104,6 +104,10 @@ class Config:
     chaser_dry_run: bool
     source_file: Path
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    # pacing.enabled: pace requests to each API's published rate limit (shinrai.extract.pacing);
+    # pacing.speedup: per source, pace to limits compressed that many times (benchmarks only)
+    pacing: bool = False
+    pacing_speedup: dict[str, float] = field(default_factory=dict)
 
 
 def _get(tree: dict[str, Any], dotted: str) -> Any:
@@ -216,7 +220,19 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
         source_file=source_file,
         max_record_bytes=(_int(tree, "landing.max_record_bytes", minimum=1) if "landing" in tree
                           else DEFAULT_MAX_RECORD_BYTES),
+        **_pacing(tree),
     )
+
+
+def _pacing(tree: dict[str, Any]) -> dict[str, Any]:
+    if "pacing" not in tree:
+        return {}
+    speedup = tree["pacing"].get("speedup") or {} if isinstance(tree["pacing"], dict) else None
+    if not isinstance(speedup, dict) or any(
+            k not in ("jira", "notion", "slack") or isinstance(v, bool) or not isinstance(v, int | float) or v <= 0
+            for k, v in speedup.items()):
+        raise ConfigError("pacing.speedup", f"must map jira/notion/slack to numbers > 0, got {speedup!r}")
+    return {"pacing": _bool(tree, "pacing.enabled"), "pacing_speedup": {k: float(v) for k, v in speedup.items()}}
 
 
 def load(path: Path | None = None) -> Config:

@@ -53,3 +53,15 @@ def test_actions_relation_mode_is_validated(tmp_path: Path):
     tree["jira"]["actions_relation"]["mode"] = "magic"
     with pytest.raises(config.ConfigError, match=r"jira\.actions_relation\.mode"):
         config.load(_write(tmp_path, tree))
+
+
+def test_pacing_is_off_by_default_and_its_speedup_is_validated(tmp_path: Path):
+    cfg = config.load(DEFAULT)
+    assert cfg.pacing is False and cfg.pacing_speedup == {}
+    tree = _tree()
+    tree["pacing"] = {"enabled": True, "speedup": {"slack": 60}}
+    cfg = config.load(_write(tmp_path, tree))
+    assert cfg.pacing is True and cfg.pacing_speedup == {"slack": 60.0}
+    tree["pacing"]["speedup"] = {"slack": 0}
+    with pytest.raises(config.ConfigError, match=r"pacing\.speedup"):
+        config.load(_write(tmp_path, tree))

@@ -71,6 +71,22 @@ def _jira_messages(response: Any) -> str:
     return "; ".join(str(m) for m in messages)[:300]
 
 
+def _paced_adapter(pacers: Any) -> Any:
+    """A requests adapter that waits for the endpoint family's pacer before sending."""
+    from urllib.parse import urlsplit
+
+    from requests.adapters import HTTPAdapter
+
+    from shinrai.extract.pacing import jira_family
+
+    class PacedAdapter(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            pacers.wait(jira_family(urlsplit(request.url).path))
+            return super().send(request, *args, **kwargs)
+
+    return PacedAdapter()
+
+
 class JiraHook(BaseHook):
     """Interact with Jira Cloud through the ``jira`` client library."""
 
@@ -92,7 +108,7 @@ class JiraHook(BaseHook):
             raise ValueError(f"Airflow connection {self.jira_conn_id!r} has no host (the Jira site URL)")
         extra = conn.extra_dejson
         server = conn.host if "://" in conn.host else f"https://{conn.host}"
-        return self.call(
+        client = self.call(
             lambda: JIRA(
                 server=server,
                 basic_auth=(conn.login or "", conn.password or ""),
@@ -101,6 +117,12 @@ class JiraHook(BaseHook):
                 timeout=float(extra.get("timeout", 60)),
             )
         )
+        from shinrai.extract.pacing import configured_pacers
+
+        pacers = configured_pacers("jira")
+        if pacers is not None:  # every later request waits for its endpoint family's turn
+            client._session.mount(server.rstrip("/") + "/", _paced_adapter(pacers))
+        return client
 
     def site_url(self) -> str:
         """The Jira site URL from the connection (for links back to issues); no request is made."""

@@ -78,4 +78,18 @@ class NotionHook(BaseHook):
         return self.client
 
     def call(self, fn: Callable[[], T]) -> T:
-        return call("Notion", fn, classify_notion_error)
+        pacers = self._pacers
+        if pacers is None:
+            return call("Notion", fn, classify_notion_error)
+
+        def paced() -> T:  # every attempt waits its turn: Notion limits all requests together
+            pacers.wait("*")
+            return fn()
+
+        return call("Notion", paced, classify_notion_error)
+
+    @cached_property
+    def _pacers(self) -> Any:
+        from shinrai.extract.pacing import configured_pacers
+
+        return configured_pacers("notion")

@@ -74,7 +74,19 @@ class SlackHook(BaseHook):
         kwargs: dict[str, Any] = {"token": conn.password, "timeout": float(extra.get("timeout", 30))}
         if extra.get("base_url"):
             kwargs["base_url"] = extra["base_url"]
-        return WebClient(**kwargs)
+        client = WebClient(**kwargs)
+        from shinrai.extract.pacing import configured_pacers
+
+        pacers = configured_pacers("slack")
+        if pacers is not None:  # every method call (each page, each retry) waits for its tier's turn
+            api_call = client.api_call
+
+            def paced_api_call(api_method: str, *args: Any, **kwargs: Any) -> Any:
+                pacers.wait(api_method)
+                return api_call(api_method, *args, **kwargs)
+
+            client.api_call = paced_api_call  # type: ignore[method-assign]
+        return client
 
     def get_conn(self) -> WebClient:
         return self.client

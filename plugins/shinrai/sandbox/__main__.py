@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import date
 
 from .faults import Faults
@@ -21,8 +22,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--latency-ms", type=int, default=0)
     p.add_argument("--rate-limit", default="off", choices=("off", "published", "slack_non_marketplace"))
     p.add_argument("--malformed", action="store_true")
+    p.add_argument("--rate-limit-speedup", default=None, metavar="JSON",
+                   help='compress the emulated limits per server, e.g. \'{"slack": 60}\'')
     a = p.parse_args(argv)
-    faults = Faults(latency_ms=a.latency_ms, rate_limit=a.rate_limit, malformed=a.malformed)
+    faults = Faults(latency_ms=a.latency_ms, rate_limit=a.rate_limit, malformed=a.malformed,
+                    rate_limit_speedup=json.loads(a.rate_limit_speedup) if a.rate_limit_speedup else {})
     serve(a.seed, a.scale, a.anchor, a.host, a.jira_port, a.notion_port, a.slack_port, faults)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 RATE_LIMIT_MODES = ("off", "published", "slack_non_marketplace")
 SERVERS = ("jira", "notion", "slack")
@@ -20,6 +20,9 @@ class Faults:
     rate_429: float = 0.0  # share of data requests answered 429 (spread evenly, never in long runs)
     retry_after_s: int = 1  # Retry-After of injected 429s (integer seconds)
     rate_limit: str = "off"  # "off" | "published" | "slack_non_marketplace"
+    # time compression of the emulated limits, per server (benchmarks): {"slack": 60} refills Slack's
+    # buckets 60 times faster (50 a minute becomes 50 a second); Retry-After stays whole seconds
+    rate_limit_speedup: dict[str, float] = field(default_factory=dict)
     burst_5xx: int = 0  # the next N data requests (per server) fail with 503
     retry_after_5xx: int = 0  # when > 0, injected 503s carry this Retry-After
     search_lag_s: float = 0.0  # Jira search/jql serves the previous version of mutated issues this long
@@ -44,10 +47,14 @@ class Faults:
         unknown = set(self.servers) - set(SERVERS)
         if unknown:
             raise ValueError(f"unknown servers {sorted(unknown)}")
+        if set(self.rate_limit_speedup) - set(SERVERS) or any(
+                not float(v) > 0 for v in self.rate_limit_speedup.values()):
+            raise ValueError(f"rate_limit_speedup must map servers {SERVERS} to factors > 0")
 
     def to_dict(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["servers"] = list(self.servers)
+        d["rate_limit_speedup"] = dict(self.rate_limit_speedup)
         return d
 
 
@@ -80,6 +87,17 @@ SLACK_TIERS: dict[str, float] = {  # requests per minute, per method
 SLACK_NON_MARKETPLACE = ("conversations.history", "conversations.replies")
 NON_MARKETPLACE_WINDOW_S = 60.0
 NON_MARKETPLACE_LIMIT = 15
+
+
+def published_limit(server: str, family: str) -> tuple[float, float]:
+    """The bucket ``rate_limit="published"`` puts in front of one limiter family: (capacity, tokens
+    per second), before any ``rate_limit_speedup``. Notion has one bucket for every request."""
+    if server == "jira":
+        return JIRA_BURST
+    if server == "notion":
+        return NOTION_AVERAGE
+    per_min = SLACK_TIERS.get(family, 50)
+    return float(per_min), per_min / 60.0
 
 
 @dataclass(frozen=True)
@@ -120,7 +138,7 @@ class FaultInjector:
                 self._slow = {s: self.faults.slow_burst for s in SERVERS}
             if "slow_share" in knobs:
                 self._slow_acc.clear()
-            if "rate_limit" in knobs:
+            if "rate_limit" in knobs or "rate_limit_speedup" in knobs:
                 self._buckets.clear()
                 self._last_call.clear()
             if "rate_429" in knobs:
@@ -170,8 +188,9 @@ class FaultInjector:
             now = self._clock()
             if f.rate_limit == "slack_non_marketplace" and server == "slack" and family in SLACK_NON_MARKETPLACE:
                 last = self._last_call.get(family)
-                if last is not None and now - last < NON_MARKETPLACE_WINDOW_S:
-                    return Injected(429, max(1, math.ceil(NON_MARKETPLACE_WINDOW_S - (now - last))))
+                window = NON_MARKETPLACE_WINDOW_S / float(f.rate_limit_speedup.get("slack", 1.0))
+                if last is not None and now - last < window:
+                    return Injected(429, max(1, math.ceil(window - (now - last))))
                 self._last_call[family] = now
                 return None
             wait = self._bucket(server, family).take(now)
@@ -183,14 +202,8 @@ class FaultInjector:
         key = (server, family if server != "notion" else "*")
         b = self._buckets.get(key)
         if b is None:
-            if server == "jira":
-                cap, rate = JIRA_BURST
-            elif server == "notion":
-                cap, rate = NOTION_AVERAGE
-            else:
-                per_min = SLACK_TIERS.get(family, 50)
-                cap, rate = per_min, per_min / 60.0
-            b = self._buckets[key] = TokenBucket(cap, rate)
+            cap, rate = published_limit(server, family)
+            b = self._buckets[key] = TokenBucket(cap, rate * float(self.faults.rate_limit_speedup.get(server, 1.0)))
         return b
 
     def history_limit_cap(self) -> int | None:
