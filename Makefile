@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 export UV_PYTHON ?= 3.11
 
-.PHONY: demo test sync lint airflow gx-sync clean
+.PHONY: demo test sync lint airflow gx-sync clean bench
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
@@ -23,6 +23,11 @@ TEST_WORKERS ?= 2
 test: sync
 	$(UV) run ruff check plugins dags tests
 	$(UV) run pytest -n $(TEST_WORKERS) --dist loadgroup
+
+# The benchmark (not part of `make test`): the sandbox at 1x, 10x and 100x, every figure of the
+# benchmark issue with its goal; JSON in bench/results/latest.json, a table at the end (~25 minutes).
+bench: sync
+	$(UV) run shinrai bench
 
 lint: sync
 	$(UV) run ruff check plugins dags tests

@@ -132,6 +132,32 @@ def cmd_airflow(ns: argparse.Namespace) -> int:
     return standalone(seed=ns.seed, scale=ns.scale, anchor=_anchor(ns), port=ns.port)
 
 
+def cmd_bench(ns: argparse.Namespace) -> int:
+    """``make bench``: the sandbox at each scale, every figure of the benchmark, JSON and a table."""
+    from pathlib import Path as _Path
+
+    from shinrai.bench import Options, run
+    from shinrai.bench.report import markdown, print_summary
+
+    def scales(text: str) -> tuple[float, ...]:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+
+    limited: dict[float, tuple[str, ...]] = {}
+    for item in (x.strip() for x in ns.rate_limited.split(",") if x.strip()):
+        source, _, scale = item.partition("@")
+        limited[float(scale or 1)] = (*limited.get(float(scale or 1), ()), source)
+    options = Options(scales=scales(ns.scales), rate_limited=limited,
+                      out=_Path(ns.out), keep=ns.keep, query_repeat=ns.query_repeat, raw_budget_s=ns.raw_budget,
+                      parse_repeat=ns.parse_repeat, docs=not ns.no_docs)
+    if ns.work_dir:
+        options.work_dir = _Path(ns.work_dir)
+    results = run(options)
+    print_summary(results)
+    _Path(ns.out).with_suffix(".md").write_text(markdown(results) + "\n", encoding="utf-8")
+    print(f"results: {ns.out} (README table: {_Path(ns.out).with_suffix('.md')})")
+    return 0
+
+
 def cmd_airflow_setup(ns: argparse.Namespace) -> int:
     """Migrate the metadata database and create the pools (compose's airflow-init runs this)."""
     from shinrai.orchestration.local import setup_command
@@ -191,6 +217,18 @@ def build_parser() -> argparse.ArgumentParser:
                            help="the local SQLite Airflow under SHINRAI_HOME (default: the Airflow the environment "
                                 "configures, or the local one when AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is unset)")
     setup_cmd.set_defaults(func=cmd_airflow_setup)
+    bench = sub.add_parser("bench", help="the benchmark: sandbox at 1x, 10x, 100x; JSON results and a table")
+    bench.add_argument("--scales", default="1,10,100", help="sandbox scales (default 1,10,100)")
+    bench.add_argument("--rate-limited", default="slack@1,jira@10,notion@10",
+                       help="sources and scales of the rate-limited runs (default slack@1,jira@10,notion@10)")
+    bench.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "bench" / "results" / "latest.json"))
+    bench.add_argument("--work-dir", default=None, help="scratch directory (default $SHINRAI_HOME/bench)")
+    bench.add_argument("--keep", action="store_true", help="keep each scale's landing files, warehouse, publication")
+    bench.add_argument("--query-repeat", type=int, default=20, help="runs of each BI query (default 20)")
+    bench.add_argument("--raw-budget", type=float, default=240.0, help="seconds for the from-raw queries")
+    bench.add_argument("--parse-repeat", type=int, default=3, help="parses of each DAG file (default 3)")
+    bench.add_argument("--no-docs", action="store_true", help="publish without the dbt docs page")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -21,6 +21,7 @@ import pytest
 
 from shinrai import pipeline
 from shinrai.airflow_env import sandbox_connections
+from shinrai.bench.minimum import duplicate_keys, minimum_jira_requests
 from shinrai.extract.retry import SourceUnavailable
 from shinrai.sandbox import Faults, Sandbox
 from shinrai.settings import SOURCE_STREAMS, paths
@@ -293,31 +294,14 @@ def test_kill_mid_stream_then_resume_loses_and_duplicates_nothing(sb, shinrai_ho
     assert dup_versions == 0
 
 
-def _minimum_jira_requests(con: duckdb.DuckDBPyConnection, duplicates: int, projects: int) -> int:
-    """The fewest requests any extractor could make for what the sandbox serves."""
-    import math
-
-    total = 0
-    for stream in ("incidents", "postmortems", "actions"):
-        n = con.execute(f"select count(*) from raw.{stream}").fetchone()[0]
-        # the planted duplicate is served as the last item of one page and again as the first of
-        # the next: the server forces one extra page break in every search that contains it
-        forced = duplicates if stream == "incidents" else 0
-        total += math.ceil(n / 100) + forced  # search/jql: 100 issues a page with fields
-        total += math.ceil(n / 5000) + forced  # the id-only deletion sweep
-    truncated = con.execute(
-        "select coalesce(sum(ceil(json_array_length(payload->'histories') / 100)), 0) from raw.changelogs "
-        "where json_array_length(payload->'histories') > 40").fetchone()[0]
-    fixed = 1 + 1 + projects + 1  # serverInfo, field, one versions listing per project, users
-    return total + int(truncated) + fixed
-
-
 def test_request_counts_full_load_within_2_percent_and_rerun_minimal(sb):
     pipeline.extract_jira("run-1")
     manifest = sb.manifest()
-    duplicates = sum(1 for d in manifest["defects"] if d["kind"] == "duplicate_across_pages")
+    duplicates = len(duplicate_keys(manifest))
     with duckdb.connect(str(paths().landing_file("jira")), read_only=True) as con:
-        minimum = _minimum_jira_requests(con, duplicates, projects=6)
+        # the fewest requests any extractor could make for what the sandbox serves (shared with
+        # the benchmark: shinrai.bench.minimum)
+        minimum = minimum_jira_requests(con, duplicate_keys(manifest), projects=6)
     made = len([r for r in sb.requests if r.server == "jira"])
     assert made <= minimum * 1.02, (made, minimum)
     sb.reset_requests()
