@@ -153,6 +153,8 @@ def _fmt(value: Any, unit: str = "") -> str:
         return "-"
     if isinstance(value, dict):
         return ", ".join(f"{k}x {_fmt(v)}" for k, v in value.items()) + (f" {unit}" if unit else "")
+    if isinstance(value, float) and unit == "x" and abs(value) < 10:
+        return f"{value:.3f}x"  # a ratio: 1.000x reads as a ratio, not as a scale
     if isinstance(value, float):
         return f"{value:.3g}{unit}" if abs(value) < 100 else f"{value:.0f}{unit}"
     return f"{value}{unit}"
