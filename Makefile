@@ -11,8 +11,10 @@ $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/pip install --quiet uv
 
+# Compile the environment's bytecode once at sync: where PYTHONDONTWRITEBYTECODE is set (as on the
+# CI machine) every Airflow task, dbt and GX process would otherwise recompile Airflow from source.
 sync: $(if $(filter $(CURDIR)/.tools/bin/uv,$(UV)),$(UV))
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 
 demo: sync
 	$(UV) run shinrai demo
