@@ -37,6 +37,7 @@ def _group(nodeid: str) -> str:
     return next((d for d in SHARED_BY_DIRECTORY if module.startswith(d)), module)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups (else they are ignored)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))

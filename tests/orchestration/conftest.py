@@ -39,9 +39,17 @@ def _interrupt(signum: int, frame: Any) -> None:
 signal.signal(signal.SIGTERM, _interrupt)
 
 
+# Recognisable credentials: test_scheduler.py asserts they never reach a task log.
+CANARIES = {
+    "jira": {"email": "airflow-canary@example.com", "token": "ATATT3xCANARYairflowJira5e1c9b"},
+    "notion": {"token": "secret_CANARYairflowNotion7d3f0a"},
+    "slack": {"token": "xoxb-CANARY-airflow-slack-2b8e6c"},
+}
+
+
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(seed=7, scale=SCALE)
+    sb = Sandbox(seed=7, scale=SCALE, credentials=CANARIES)
     sb.start()
     try:
         yield sb

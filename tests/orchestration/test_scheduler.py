@@ -4,6 +4,8 @@ database, so LocalExecutor needs it too) on SQLite, triggered with `airflow dags
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -91,3 +93,23 @@ def test_publication_asset_triggers_the_report(scheduler_runs):
     assert runs and {r["run_type"] for r in runs} == {"asset_triggered"}
     assert {r["state"] for r in runs} == {"success"}, report["tasks"]
     assert report["files"] and all(f.startswith("reliability-") for f in report["files"])
+
+
+def test_no_credential_reaches_a_task_log(scheduler_runs):
+    """Every Airflow log of the reference runs (task logs of each try, the scheduler's, the DAG
+    processor's, the API server's) holds none of the sandbox's canary credentials, nor the Jira
+    Basic auth header built from them, though the tasks used them against every source."""
+    from .conftest import CANARIES
+
+    jira = CANARIES["jira"]
+    secrets = {"jira token": jira["token"], "notion token": CANARIES["notion"]["token"],
+               "slack token": CANARIES["slack"]["token"],
+               "jira basic auth": base64.b64encode(f"{jira['email']}:{jira['token']}".encode()).decode()}
+    home = scheduler_runs.home
+    logs = [p for root in (home / "airflow" / "logs", home / "stack-logs") for p in root.rglob("*") if p.is_file()]
+    for source in ("jira", "notion", "slack"):  # the scan reads each extract task's own log, in full
+        assert any("Returned value was" in p.read_text(encoding="utf-8", errors="replace")
+                   for p in logs if f"task_id=extract_{source}" in str(p)), source
+    leaks = [f"{p.relative_to(home)}: {name}" for p in logs for name, secret in secrets.items()
+             if secret in p.read_text(encoding="utf-8", errors="replace")]
+    assert leaks == []
