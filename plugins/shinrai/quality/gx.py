@@ -60,13 +60,27 @@ def _quiet_gx() -> None:
 def runtime_environment(p: Paths | None = None) -> dict[str, str]:
     """The values GX substitutes into ``great_expectations.yml`` and the checkpoints."""
     p = p or paths()
+    webhook = os.environ.get(WEBHOOK_VARIABLE, "")
+    if webhook:
+        _mask(webhook)
     return {
         "SHINRAI_HOME": str(p.home),
         "SHINRAI_WAREHOUSE": str(p.warehouse_file),
         "SHINRAI_LANDING_DIR": str(p.landing_dir),
         # empty = no alert is sent (shinrai.quality.slack.QualitySlackNotificationAction)
-        WEBHOOK_VARIABLE: os.environ.get(WEBHOOK_VARIABLE, ""),
+        WEBHOOK_VARIABLE: webhook,
     }
+
+
+def _mask(secret: str) -> None:
+    """The webhook URL is a credential (Slack's secret is its last path segment): register it with
+    Airflow's secrets masker, so a task log shows it redacted even where a library logs the URL
+    (urllib3 does, at DEBUG). Outside an Airflow task this changes nothing."""
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - Airflow is a dependency; the CLI works without it anyway
+        return
+    mask_secret(secret)  # no name: a name masks only when it looks sensitive ("token", "secret", ...)
 
 
 def context(p: Paths | None = None) -> Any:
