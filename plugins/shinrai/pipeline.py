@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from shinrai.extract.notion import NotionExtractor
 from shinrai.extract.slack import SlackExtractor
 from shinrai.extract.window import Window
 from shinrai.hooks import JiraHook, NotionHook, SlackHook
-from shinrai.load.landing import LandingStore
+from shinrai.load.landing import LandingStore, SharedStore
 from shinrai.quality import gx
 from shinrai.settings import paths
 from shinrai.transform import dbt
@@ -61,15 +62,28 @@ def extract_jira(run_id: str, full_refresh: bool = False, streams: tuple[str, ..
     cfg = config_mod.load()
     hook = JiraHook(cfg.jira_conn_id)
     summary: dict[str, Any] = {}
-    with LandingStore(paths().landing_file("jira"), "jira", cfg.max_record_bytes) as store:
-        extractor = JiraIssueExtractor(cfg, hook, store)
-        for stream in streams:
-            with _run_log(store, run_id, stream) as stats:
+    with LandingStore(paths().landing_file("jira"), "jira", cfg.max_record_bytes,
+                      memory_limit=cfg.duckdb_memory_limit) as store:
+        shared = SharedStore(store)
+        extractor = JiraIssueExtractor(cfg, hook, shared)  # type: ignore[arg-type]
+
+        def one(stream: str) -> dict[str, int]:
+            with _run_log(shared, run_id, stream) as stats:  # type: ignore[arg-type]
                 stats.update(vars(extractor.run(stream, run_id, full_refresh=full_refresh)))
                 if window is not None and not full_refresh:
                     _add_window(stats, vars(extractor.run(stream, run_id, window=window)))
                 stats["deleted"] = extractor.sweep_deleted(stream, run_id)
-            summary[stream] = stats
+            return stats
+
+        # The streams run at once: each waits on its own requests (the incidents mostly on their
+        # truncated changelogs, a rate-limit family of their own) while the others search. A
+        # failing stream does not stop the others; the first failure is raised once all are done.
+        with ThreadPoolExecutor(max_workers=max(len(streams), 1), thread_name_prefix="jira-stream") as pool:
+            running = {stream: pool.submit(one, stream) for stream in streams}
+        failures = [f.exception() for f in running.values() if f.exception() is not None]
+        if failures:
+            raise failures[0]  # type: ignore[misc]
+        summary.update({stream: f.result() for stream, f in running.items()})
         with _run_log(store, run_id, "versions") as stats:
             stats["changed"] = sum(extractor.versions(run_id).values())
         with _run_log(store, run_id, "users") as stats:
@@ -85,7 +99,8 @@ def extract_notion(run_id: str, full_refresh: bool = False, window: Window | Non
     cfg = config_mod.load()
     hook = NotionHook(cfg.notion_conn_id)
     summary: dict[str, Any] = {}
-    with LandingStore(paths().landing_file("notion"), "notion", cfg.max_record_bytes) as store:
+    with LandingStore(paths().landing_file("notion"), "notion", cfg.max_record_bytes,
+                      memory_limit=cfg.duckdb_memory_limit) as store:
         extractor = NotionExtractor(cfg, hook, store)
         for stream in NotionExtractor.STREAMS:
             with _run_log(store, run_id, stream) as stats:
@@ -109,7 +124,8 @@ def extract_slack(run_id: str, full_refresh: bool = False, window: Window | None
     cfg = config_mod.load()
     hook = SlackHook(cfg.slack_conn_id)
     summary: dict[str, Any] = {}
-    with LandingStore(paths().landing_file("slack"), "slack", cfg.max_record_bytes) as store:
+    with LandingStore(paths().landing_file("slack"), "slack", cfg.max_record_bytes,
+                      memory_limit=cfg.duckdb_memory_limit) as store:
         extractor = SlackExtractor(cfg, hook, store, now=now)
         with _run_log(store, run_id, "users") as stats:
             stats["changed"] = extractor.users(run_id)

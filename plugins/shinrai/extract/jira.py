@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -147,22 +148,38 @@ class JiraIssueExtractor:
         self.hook = hook
         self.store = store
         self._fields: FieldMap | None = None
+        self._fields_lock = threading.Lock()  # the streams run in threads; /field is read once
+        self._fields_error: Exception | None = None
 
     @property
     def fields(self) -> FieldMap:
-        if self._fields is None:
-            client = self.hook.client
-            catalogue = self.hook.call(client.fields)
-            # Seed the client's own name->id cache exactly as its _update_fields_cache would, so
-            # enhanced_search_issues does not fetch /field a second time.
-            client._fields_cache_value = {
-                name: entry["id"] for entry in catalogue for name in entry.get("clauseNames", [])
-            }
-            self._fields = FieldMap.resolve(self.config, catalogue)
-            names = {entry["id"]: entry.get("name") for entry in catalogue}
-            self.store.replace_field_map(
-                [(logical, field_id, names.get(field_id)) for logical, field_id in self._fields.ids.items()]
-            )
+        """The configured fields, resolved once by ``/field`` (the first stream to ask reads it;
+        the others wait). If that fails (a wrong token, Jira down), every stream fails with the
+        same error, without asking again."""
+        with self._fields_lock:
+            if self._fields is not None:
+                return self._fields
+            if self._fields_error is not None:
+                raise self._fields_error
+            try:
+                return self._resolve_fields()
+            except Exception as exc:
+                self._fields_error = exc
+                raise
+
+    def _resolve_fields(self) -> FieldMap:
+        client = self.hook.client
+        catalogue = self.hook.call(client.fields)
+        # Seed the client's own name->id cache exactly as its _update_fields_cache would, so
+        # enhanced_search_issues does not fetch /field a second time.
+        client._fields_cache_value = {
+            name: entry["id"] for entry in catalogue for name in entry.get("clauseNames", [])
+        }
+        self._fields = FieldMap.resolve(self.config, catalogue)
+        names = {entry["id"]: entry.get("name") for entry in catalogue}
+        self.store.replace_field_map(
+            [(logical, field_id, names.get(field_id)) for logical, field_id in self._fields.ids.items()]
+        )
         return self._fields
 
     def jql(self, stream: str, since: datetime | None, until: datetime | None = None) -> str:

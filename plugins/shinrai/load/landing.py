@@ -16,10 +16,12 @@ of a second, which the next run reads again, and never a page without its cursor
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -90,18 +92,43 @@ def _check_ident(name: str) -> str:
     return name
 
 
+class SharedStore:
+    """One open :class:`LandingStore` used by several threads: every call holds one lock (a
+    DuckDB connection serves one statement at a time, and a staged page and its cursor must not
+    interleave with another thread's). Attributes and properties are passed through unlocked, and
+    ``transaction()`` would hold the lock only while its context manager is made: not for it."""
+
+    def __init__(self, store: LandingStore):
+        self._store = store
+        self._lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._store, name)
+        if not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attr(*args, **kwargs)
+
+        return locked
+
+
 class LandingStore:
     """Read/write access to one source's landing file. Use as a context manager."""
 
     def __init__(self, path: Path, source: str, max_record_bytes: int | None = None, *,
-                 commit_interval_s: float = COMMIT_INTERVAL_S):
+                 commit_interval_s: float = COMMIT_INTERVAL_S, memory_limit: str | None = None):
         """``max_record_bytes``: a record whose JSON payload is bigger is quarantined, not landed
         (config ``landing.max_record_bytes``); None means no limit. ``commit_interval_s``: how long
-        staged pages may wait for their commit (0 commits every page on its own)."""
+        staged pages may wait for their commit (0 commits every page on its own). ``memory_limit``: DuckDB's
+        (config ``duckdb.memory_limit``; None leaves DuckDB's default, 80% of RAM)."""
         self.path = Path(path)
         self.source = source
         self.max_record_bytes = max_record_bytes
         self.commit_interval_s = commit_interval_s
+        self.memory_limit = memory_limit
         self._con: duckdb.DuckDBPyConnection | None = None
         self._streams: set[str] = set()
         self._open_quarantine: set[str] | None = None  # streams with unresolved quarantined ids
@@ -112,6 +139,8 @@ class LandingStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = duckdb_lock.connect(self.path)  # FileInUse when another process holds it
         self._con.execute("set timezone = 'UTC'")
+        if self.memory_limit:
+            self._con.execute("set memory_limit = ?", [self.memory_limit])
         # checkpoint less often than DuckDB's 16 MB default: payloads are large and each
         # checkpoint rewrites the row groups it touches (the WAL is replayed after a crash)
         self._con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
