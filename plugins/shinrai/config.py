@@ -47,6 +47,9 @@ RISK_PROPERTIES = (
 RELEASE_PROPERTIES = ("title", "product", "release_at", "release_type", "jira_version", "status")
 # A landed record's JSON payload above this many bytes is quarantined instead (landing.max_record_bytes).
 DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024
+# DuckDB's memory limit in every pipeline step (duckdb.memory_limit); DuckDB's own default is 80% of RAM.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "512MB"
+_MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
 class ConfigError(ValueError):
@@ -104,6 +107,8 @@ class Config:
     chaser_dry_run: bool
     source_file: Path
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    # duckdb.memory_limit: the buffer pool of each step's DuckDB (landing, dbt, quality checks)
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     # pacing.enabled: pace requests to each API's published rate limit (shinrai.extract.pacing);
     # pacing.speedup: per source, pace to limits compressed that many times (benchmarks only)
     pacing: bool = False
@@ -220,8 +225,18 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
         source_file=source_file,
         max_record_bytes=(_int(tree, "landing.max_record_bytes", minimum=1) if "landing" in tree
                           else DEFAULT_MAX_RECORD_BYTES),
+        duckdb_memory_limit=_memory_limit(tree),
         **_pacing(tree),
     )
+
+
+def _memory_limit(tree: dict[str, Any]) -> str:
+    if "duckdb" not in tree:
+        return DEFAULT_DUCKDB_MEMORY_LIMIT
+    value = _str(tree, "duckdb.memory_limit").strip()
+    if not _MEMORY_LIMIT.match(value):
+        raise ConfigError("duckdb.memory_limit", f"must be a size such as 512MB or 2GB, got {value!r}")
+    return value
 
 
 def _pacing(tree: dict[str, Any]) -> dict[str, Any]:

@@ -65,3 +65,39 @@ def test_pacing_is_off_by_default_and_its_speedup_is_validated(tmp_path: Path):
     tree["pacing"]["speedup"] = {"slack": 0}
     with pytest.raises(config.ConfigError, match=r"pacing\.speedup"):
         config.load(_write(tmp_path, tree))
+
+
+def test_duckdb_memory_limit_reaches_every_step_that_opens_duckdb(tmp_path: Path, monkeypatch):
+    """``duckdb.memory_limit`` bounds the landing files' connection, dbt's profile and the GX
+    datasources; a value DuckDB would not take is refused by name before any step runs."""
+    import duckdb
+
+    from shinrai.load.landing import LandingStore
+    from shinrai.quality import gx
+    from shinrai.settings import paths
+    from shinrai.transform.dbt import dbt_env
+
+    tree = _tree()
+    assert config.load(DEFAULT).duckdb_memory_limit == tree["duckdb"]["memory_limit"] == "512MB"
+    for bad in ("lots", "80%", 512):
+        tree["duckdb"] = {"memory_limit": bad}
+        with pytest.raises(config.ConfigError, match=r"duckdb\.memory_limit: must be"):
+            config.load(_write(tmp_path, tree))
+    tree["duckdb"] = {"memory_limit": "300MB"}
+    monkeypatch.setenv("SHINRAI_CONFIG", str(_write(tmp_path, tree)))
+    monkeypatch.setenv("SHINRAI_HOME", str(tmp_path / "home"))
+    cfg = config.load()
+    assert cfg.duckdb_memory_limit == "300MB"
+
+    def limit(con: duckdb.DuckDBPyConnection) -> str:
+        return con.execute("select current_setting('memory_limit')").fetchone()[0]
+
+    with LandingStore(tmp_path / "jira.duckdb", "jira", memory_limit=cfg.duckdb_memory_limit) as store:
+        assert limit(store.con) == "286.1 MiB"  # DuckDB shows 300 MB in MiB
+    assert dbt_env()["SHINRAI_DUCKDB_MEMORY_LIMIT"] == "300MB"  # profiles.yml reads it
+    profile = (PROJECT_ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
+    assert "memory_limit: \"{{ env_var('SHINRAI_DUCKDB_MEMORY_LIMIT'" in profile
+    assert gx.runtime_environment(paths())["SHINRAI_DUCKDB_MEMORY_LIMIT"] == "300MB"
+    landing = gx.context(paths()).data_sources.get("landing")
+    with landing.connect() as con:
+        assert limit(con) == "286.1 MiB"

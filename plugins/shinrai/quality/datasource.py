@@ -80,11 +80,13 @@ class DuckDBDatasource(_PandasDatasource):
     """A DuckDB database (``:memory:`` or a file) with other DuckDB files attached, all read-only."""
 
     asset_types: ClassVar[Sequence[Type[DataAsset]]] = [DuckDBQueryAsset]  # noqa: UP006
-    _EXTRA_EXCLUDED_EXEC_ENG_ARGS: ClassVar[set] = {"database", "attach"}
+    _EXTRA_EXCLUDED_EXEC_ENG_ARGS: ClassVar[set] = {"database", "attach", "memory_limit"}
 
     type: Literal["shinrai_duckdb"] = "shinrai_duckdb"
     database: Union[ConfigStr, str] = ":memory:"  # noqa: UP007
     attach: Dict[str, Union[ConfigStr, str]] = {}  # noqa: UP006, UP007
+    # DuckDB's buffer pool for the queries (config duckdb.memory_limit); empty: DuckDB's default
+    memory_limit: Union[ConfigStr, str] = ""  # noqa: UP007
     assets: List[DuckDBQueryAsset] = []  # noqa: UP006
     # (typing generics above: GX models are pydantic v1, which needs them on Python 3.11)
 
@@ -102,6 +104,9 @@ class DuckDBDatasource(_PandasDatasource):
         database = self._resolve(self.database)
         con = duckdb.connect(database, read_only=database != ":memory:")
         con.execute("set timezone = 'UTC'")
+        memory_limit = self._resolve(self.memory_limit)
+        if memory_limit:
+            con.execute("set memory_limit = ?", [memory_limit])
         for alias, path in self.attach.items():
             resolved = self._resolve(path)
             if Path(resolved).exists():

@@ -67,9 +67,19 @@ def runtime_environment(p: Paths | None = None) -> dict[str, str]:
         "SHINRAI_HOME": str(p.home),
         "SHINRAI_WAREHOUSE": str(p.warehouse_file),
         "SHINRAI_LANDING_DIR": str(p.landing_dir),
+        "SHINRAI_DUCKDB_MEMORY_LIMIT": _memory_limit(p),
         # empty = no alert is sent (shinrai.quality.slack.QualitySlackNotificationAction)
         WEBHOOK_VARIABLE: webhook,
     }
+
+
+def _memory_limit(p: Paths) -> str:
+    """``duckdb.memory_limit`` of the configuration (its default where the file has none)."""
+    from shinrai import config as config_mod
+
+    if not p.config_file.exists():  # as quality_settings: the checks run without one
+        return config_mod.DEFAULT_DUCKDB_MEMORY_LIMIT
+    return config_mod.load(p.config_file).duckdb_memory_limit
 
 
 def _mask(secret: str) -> None:
@@ -104,9 +114,11 @@ def _attach(landing_dir: str) -> dict[str, str]:
     return {source: f"{landing_dir}/{source}.duckdb" for source in SOURCES}
 
 
+_MEMORY = "${SHINRAI_DUCKDB_MEMORY_LIMIT}"
 DATASOURCES: dict[str, dict[str, Any]] = {
-    "landing": {"database": ":memory:", "attach": _attach("${SHINRAI_LANDING_DIR}")},
-    "warehouse": {"database": "${SHINRAI_WAREHOUSE}", "attach": _attach("${SHINRAI_LANDING_DIR}")},
+    "landing": {"database": ":memory:", "attach": _attach("${SHINRAI_LANDING_DIR}"), "memory_limit": _MEMORY},
+    "warehouse": {"database": "${SHINRAI_WAREHOUSE}", "attach": _attach("${SHINRAI_LANDING_DIR}"),
+                  "memory_limit": _MEMORY},
 }
 DATA_DOCS_SITES = {
     SITE: {
@@ -205,7 +217,8 @@ def _datasource_settings(source: Any) -> dict[str, Any]:
     def raw(value: Any) -> str:
         return getattr(value, "template_str", None) or str(value)
 
-    return {"database": raw(source.database), "attach": {k: raw(v) for k, v in source.attach.items()}}
+    return {"database": raw(source.database), "attach": {k: raw(v) for k, v in source.attach.items()},
+            "memory_limit": raw(source.memory_limit)}
 
 
 def _existing(store: Any, name: str) -> Any:

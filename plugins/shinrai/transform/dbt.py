@@ -62,6 +62,7 @@ def dbt_env(p: Paths | None = None) -> dict[str, str]:
             "SHINRAI_WAREHOUSE": str(p.warehouse_file),
             "SHINRAI_LANDING_DIR": str(p.landing_dir),
             "SHINRAI_REPORTING_TIMEZONE": cfg.timezone,
+            "SHINRAI_DUCKDB_MEMORY_LIMIT": cfg.duckdb_memory_limit,
             "DBT_TARGET_PATH": str(p.home / "dbt" / "target"),
             "DBT_LOG_PATH": str(p.home / "dbt" / "logs"),
             "DBT_USE_COLORS": "false",
