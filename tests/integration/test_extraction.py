@@ -260,14 +260,16 @@ def test_kill_mid_stream_then_resume_loses_and_duplicates_nothing(sb, shinrai_ho
     monkeypatch.setenv("SHINRAI_CONFIG", str(_config_with(shinrai_home, jira={"page_size": 5},
                                                           slack={"resweep_days": 0})))
     sb.set_faults(latency_ms=150)
+    sb.reset_requests()  # count only this run's pages
     env = dict(os.environ)
     code = "from shinrai import pipeline; pipeline.extract_jira('run-killed')"
     proc = subprocess.Popen([sys.executable, "-c", code], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:
-        pages = [r for r in sb.requests if r.path.endswith("/search/jql") and r.status == 200]
-        if len(pages) >= 3:
+        pages = [r for r in sb.requests if r.path.endswith("/search/jql") and r.status == 200
+                 and "Incident" in json.dumps(r.query)]  # the three streams are read at once
+        if len(pages) >= 5:  # of 9: the first pages are committed (a batch waits at most 0.25 s)
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
@@ -281,17 +283,18 @@ def test_kill_mid_stream_then_resume_loses_and_duplicates_nothing(sb, shinrai_ho
     sb.set_faults(latency_ms=0)
     sb.reset_requests()
     pipeline.extract_jira("run-resumed")
-    first = next(r for r in sb.requests if r.path.endswith("/search/jql"))
+    first = next(r for r in sb.requests if r.path.endswith("/search/jql") and "Incident" in json.dumps(r.query))
     assert "nextPageToken" in json.dumps(first.query)  # resumed mid-stream, not from the start
     counts = sb.manifest()["counts"]
     with duckdb.connect(str(paths().landing_file("jira")), read_only=True) as con:
-        total, distinct = con.execute(
-            "select count(*), count(distinct source_key) from raw.incidents").fetchone()
-        dup_versions = con.execute(
-            "select count(*) from (select source_id, payload_hash from raw.incidents__versions "
-            "group by all having count(*) > 1)").fetchone()[0]
-    assert total == distinct == counts["jira.incidents"]
-    assert dup_versions == 0
+        for stream in ("incidents", "postmortems", "actions"):  # each killed wherever it was
+            total, distinct = con.execute(
+                f"select count(*), count(distinct source_key) from raw.{stream}").fetchone()
+            dup_versions = con.execute(
+                f"select count(*) from (select source_id, payload_hash from raw.{stream}__versions "
+                "group by all having count(*) > 1)").fetchone()[0]
+            assert total == distinct == counts[f"jira.{stream}"], stream
+            assert dup_versions == 0, stream
 
 
 def test_request_counts_full_load_within_2_percent_and_rerun_minimal(sb):
