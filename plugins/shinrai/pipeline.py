@@ -21,7 +21,7 @@ from shinrai.extract.notion import NotionExtractor
 from shinrai.extract.slack import SlackExtractor
 from shinrai.extract.window import Window
 from shinrai.hooks import JiraHook, NotionHook, SlackHook
-from shinrai.load.landing import LandingStore, SharedStore
+from shinrai.load.landing import LandingStore, shared
 from shinrai.quality import gx
 from shinrai.settings import paths
 from shinrai.transform import dbt
@@ -64,11 +64,11 @@ def extract_jira(run_id: str, full_refresh: bool = False, streams: tuple[str, ..
     summary: dict[str, Any] = {}
     with LandingStore(paths().landing_file("jira"), "jira", cfg.max_record_bytes,
                       memory_limit=cfg.duckdb_memory_limit) as store:
-        shared = SharedStore(store)
-        extractor = JiraIssueExtractor(cfg, hook, shared)  # type: ignore[arg-type]
+        threaded = shared(store)
+        extractor = JiraIssueExtractor(cfg, hook, threaded)
 
         def one(stream: str) -> dict[str, int]:
-            with _run_log(shared, run_id, stream) as stats:  # type: ignore[arg-type]
+            with _run_log(threaded, run_id, stream) as stats:
                 stats.update(vars(extractor.run(stream, run_id, full_refresh=full_refresh)))
                 if window is not None and not full_refresh:
                     _add_window(stats, vars(extractor.run(stream, run_id, window=window)))
@@ -80,9 +80,9 @@ def extract_jira(run_id: str, full_refresh: bool = False, streams: tuple[str, ..
         # failing stream does not stop the others; the first failure is raised once all are done.
         with ThreadPoolExecutor(max_workers=max(len(streams), 1), thread_name_prefix="jira-stream") as pool:
             running = {stream: pool.submit(one, stream) for stream in streams}
-        failures = [f.exception() for f in running.values() if f.exception() is not None]
-        if failures:
-            raise failures[0]  # type: ignore[misc]
+        for future in running.values():
+            if future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
         summary.update({stream: f.result() for stream, f in running.items()})
         with _run_log(store, run_id, "versions") as stats:
             stats["changed"] = sum(extractor.versions(run_id).values())

@@ -16,6 +16,7 @@ import pytest
 from shinrai.airflow_env import airflow_env
 from shinrai.orchestration.setup import setup_airflow
 from shinrai.sandbox import Sandbox
+from shinrai.sandbox.canaries import canary_credentials
 
 from ._support import (
     CHASER,
@@ -40,11 +41,7 @@ signal.signal(signal.SIGTERM, _interrupt)
 
 
 # Recognisable credentials: test_scheduler.py asserts they never reach a task log.
-CANARIES = {
-    "jira": {"email": "airflow-canary@example.com", "token": "ATATT3xCANARYairflowJira5e1c9b"},
-    "notion": {"token": "secret_CANARYairflowNotion7d3f0a"},
-    "slack": {"token": "xoxb-CANARY-airflow-slack-2b8e6c"},
-}
+CANARIES = canary_credentials("airflow")
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,6 @@ database, so LocalExecutor needs it too) on SQLite, triggered with `airflow dags
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -99,12 +97,11 @@ def test_no_credential_reaches_a_task_log(scheduler_runs):
     """Every Airflow log of the reference runs (task logs of each try, the scheduler's, the DAG
     processor's, the API server's) holds none of the sandbox's canary credentials, nor the Jira
     Basic auth header built from them, though the tasks used them against every source."""
+    from shinrai.sandbox.canaries import leak_forms
+
     from .conftest import CANARIES
 
-    jira = CANARIES["jira"]
-    secrets = {"jira token": jira["token"], "notion token": CANARIES["notion"]["token"],
-               "slack token": CANARIES["slack"]["token"],
-               "jira basic auth": base64.b64encode(f"{jira['email']}:{jira['token']}".encode()).decode()}
+    secrets = leak_forms(CANARIES)
     home = scheduler_runs.home
     logs = [p for root in (home / "airflow" / "logs", home / "stack-logs") for p in root.rglob("*") if p.is_file()]
     for source in ("jira", "notion", "slack"):  # the scan reads each extract task's own log, in full

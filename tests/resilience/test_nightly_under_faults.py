@@ -15,7 +15,6 @@ shared); each test checks one fault's outcome.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import io
@@ -40,6 +39,7 @@ from shinrai.extract.retry import SourceUnavailable
 from shinrai.publish import layout
 from shinrai.publish.publication import PublishError
 from shinrai.sandbox import Faults, Sandbox
+from shinrai.sandbox.canaries import canary_credentials, leak_forms
 from shinrai.settings import PROJECT_ROOT, SOURCES, paths
 
 from ._support import hook_env, landed, pointed_at, query, write_config
@@ -51,13 +51,9 @@ SCALE = 0.05
 LARGE_TEXT_BYTES = 100 * 1024
 MAX_RECORD_BYTES = 1024 * 1024  # landing.max_record_bytes for this module (the shipped default is 4 MiB)
 NIGHT_1, NIGHT_2 = date(2026, 11, 24), date(2026, 11, 25)  # business days after the sandbox anchor
-CANARIES = {
-    "jira": {"email": "canary-bot@example.com", "token": "ATATT3xCANARYjira0d5f1c3b9e7a"},
-    "notion": {"token": "secret_CANARYnotion8d2a1f6b4c"},
-    "slack": {"token": "xoxb-CANARY-slack-0c7e9a5d3b1f"},
-}
+CANARIES = canary_credentials("resilience")
 WEBHOOK_SECRET = "CANARYwebhook4e8b2a6c0d"
-WRONG_JIRA_TOKEN = "ATATT3xCANARYwrong7b1e4d9c2a"
+WRONG_JIRA_TOKEN = canary_credentials("wrong")["jira"]["token"]
 
 
 @dataclass
@@ -426,15 +422,7 @@ def test_a_second_writer_fails_the_step_clearly_loses_nothing_and_the_rerun_succ
 
 def secrets() -> dict[str, str]:
     """Each credential, and the forms a leak could take (the Jira Basic auth header's base64)."""
-    jira = CANARIES["jira"]
-    out = {
-        "jira token": jira["token"], "wrong jira token": WRONG_JIRA_TOKEN,
-        "notion token": CANARIES["notion"]["token"], "slack token": CANARIES["slack"]["token"],
-        "quality webhook secret": WEBHOOK_SECRET,
-    }
-    for name, token in (("jira", jira["token"]), ("wrong jira", WRONG_JIRA_TOKEN)):
-        out[f"{name} basic auth"] = base64.b64encode(f"{jira['email']}:{token}".encode()).decode()
-    return out
+    return leak_forms(CANARIES, {"wrong jira": WRONG_JIRA_TOKEN}, {"quality webhook secret": WEBHOOK_SECRET})
 
 
 def duckdb_hits(path: Path, needles: dict[str, str], attach: bool = False) -> list[str]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from typing import Any
 from shinrai.config import Config, ConfigError
 from shinrai.extract.pacing import UNPACED, Pacer
 from shinrai.hooks.slack import SlackHook
-from shinrai.load.landing import Cursor, LandingStore, Quarantined, Record
+from shinrai.load.landing import Cursor, LandingStore, Quarantined, Record, shared
 
 log = logging.getLogger(__name__)
 # Channels read at once: each waits on Slack most of the time, so a few overlap the waits (the
@@ -73,11 +72,10 @@ class SlackExtractor:
                  now: datetime | None = None):
         self.config = config
         self.hook = hook
-        self.store = store
+        self.store = shared(store)  # four channels are read at once
         self.rate = rate or RateMode.for_config(config.slack_rate_mode)
         self.now = now or datetime.now(UTC)
         self._held_channels: set[str] | None = None  # channels with landed messages (None: unknown)
-        self._store_lock = threading.Lock()
 
     # -- listings -------------------------------------------------------------------------------
 
@@ -264,9 +262,8 @@ class SlackExtractor:
                      "latest_seen": latest_seen.isoformat() if latest_seen else None,
                      "seen_ids": sorted(seen_ids)}
             # the watermark moves only when the whole channel (history and replies) is read
-            with self._store_lock:
-                result = self.store.save_page("messages", records, bad, Cursor(cursor.watermark, state), run_id,
-                                              cursor_stream=key)
+            result = self.store.save_page("messages", records, bad, Cursor(cursor.watermark, state), run_id,
+                                          cursor_stream=key)
             saved = True
             self._count(stats, result, len(messages))
         replies: list[Record] = list(last_page[0])
@@ -282,16 +279,14 @@ class SlackExtractor:
         window_start = float(oldest) if oldest is not None else 0.0
         held: set[str] = set()
         if self._held_channels is None or channel_id in self._held_channels:  # else nothing to delete
-            with self._store_lock:
-                live = self.store.live_ids("messages", scope_key=channel_id)
+            live = self.store.live_ids("messages", scope_key=channel_id)
             held = {sid for sid in live if float(sid.split(":", 1)[1]) >= window_start}
         # one transaction: the last history page, the replies, the deletions and the watermark
         done = {"last_full_read": self.now.isoformat() if full else last_full_read}
         # a channel never landed before, read in one history page: nothing of it is in the file
         known_new = self._held_channels is not None and channel_id not in self._held_channels and not saved
-        with self._store_lock:
-            result = self.store.save_page("messages", replies, bad_replies, Cursor(latest_seen, done), run_id,
-                                          cursor_stream=key, deleted=held - seen_ids, known_new=known_new)
+        result = self.store.save_page("messages", replies, bad_replies, Cursor(latest_seen, done), run_id,
+                                      cursor_stream=key, deleted=held - seen_ids, known_new=known_new)
         stats["pages"] += 1
         stats["seen"] += last_page[2]
         stats["changed"] += result.inserted + result.updated

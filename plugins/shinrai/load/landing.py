@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
@@ -113,6 +113,11 @@ class SharedStore:
                 return attr(*args, **kwargs)
 
         return locked
+
+
+def shared(store: LandingStore) -> LandingStore:
+    """``store`` made safe to call from several threads (:class:`SharedStore`), typed as a store."""
+    return cast(LandingStore, SharedStore(store))
 
 
 class LandingStore:
