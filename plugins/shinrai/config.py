@@ -52,6 +52,23 @@ DEFAULT_DUCKDB_MEMORY_LIMIT = "512MB"
 _MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
+# landing.max_deleted_share: above this share of a stream, a deletion sweep is refused.
+DEFAULT_MAX_DELETED_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    """The ``quality:`` section: thresholds of the Great Expectations rules."""
+
+    freshness_max_hours: float = 26.0
+    quarantine_max_share: float = 0.05
+    # open risks reviewed within this many days; None = the dbt var ``risk_stale_after_days``
+    risk_stale_after_days: int | None = None
+    # critical: a mart's rows, or a product's incidents, dropping by more than this share against
+    # the live publication blocks publication
+    max_volume_drop_share: float = 0.2
+
+
 class ConfigError(ValueError):
     """A configuration value is missing, malformed, or does not resolve against the source."""
 
@@ -113,6 +130,11 @@ class Config:
     # pacing.speedup: per source, pace to limits compressed that many times (benchmarks only)
     pacing: bool = False
     pacing_speedup: dict[str, float] = field(default_factory=dict)
+    # landing.max_deleted_share: a deletion sweep that would mark more than this share of a
+    # stream's live records deleted marks nothing and fails the stream (confirm a real one per run)
+    max_deleted_share: float = DEFAULT_MAX_DELETED_SHARE
+    # quality.*: the thresholds of the Great Expectations rules (shinrai.quality)
+    quality: QualitySettings = field(default_factory=lambda: QualitySettings())
 
 
 def _get(tree: dict[str, Any], dotted: str) -> Any:
@@ -227,6 +249,41 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
                           else DEFAULT_MAX_RECORD_BYTES),
         duckdb_memory_limit=_memory_limit(tree),
         **_pacing(tree),
+        max_deleted_share=_share(tree, "landing.max_deleted_share", DEFAULT_MAX_DELETED_SHARE),
+        quality=_quality(tree),
+    )
+
+
+def _optional(tree: dict[str, Any], dotted: str) -> bool:
+    section, _, key = dotted.rpartition(".")
+    node = tree.get(section) if section else tree
+    return not isinstance(node, dict) or key not in node
+
+
+def _share(tree: dict[str, Any], dotted: str, default: float) -> float:
+    """An optional share (a number from 0 to 1)."""
+    if _optional(tree, dotted):
+        return default
+    value = _get(tree, dotted)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(dotted, f"must be a number from 0 to 1, got {value!r}")
+    return float(value)
+
+
+def _quality(tree: dict[str, Any]) -> QualitySettings:
+    base = QualitySettings()
+    hours: Any = base.freshness_max_hours
+    if not _optional(tree, "quality.freshness_max_hours"):
+        hours = _get(tree, "quality.freshness_max_hours")
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
+            raise ConfigError("quality.freshness_max_hours", f"must be a number of hours > 0, got {hours!r}")
+    stale = None if _optional(tree, "quality.risk_stale_after_days") else _int(
+        tree, "quality.risk_stale_after_days", minimum=1)
+    return QualitySettings(
+        freshness_max_hours=float(hours),
+        quarantine_max_share=_share(tree, "quality.quarantine_max_share", base.quarantine_max_share),
+        risk_stale_after_days=stale,
+        max_volume_drop_share=_share(tree, "quality.max_volume_drop_share", base.max_volume_drop_share),
     )
 
 

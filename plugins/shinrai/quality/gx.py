@@ -48,7 +48,6 @@ TAXONOMY_SEEDS = {
     "development_categories": "development_category",
     "detection_routes": "detection_route",
 }
-DEFAULT_SETTINGS = {"freshness_max_hours": 26.0, "quarantine_max_share": 0.05}
 
 
 def _quiet_gx() -> None:
@@ -304,15 +303,14 @@ class QualityReport:
 
 
 def quality_settings(p: Paths | None = None) -> dict[str, Any]:
-    """The ``quality:`` section of the configuration file, over the defaults."""
+    """The ``quality:`` section of the configuration (validated by :mod:`shinrai.config`), over
+    the defaults; the defaults alone where there is no configuration file."""
+    from shinrai import config as config_mod
+
     p = p or paths()
-    settings: dict[str, Any] = dict(DEFAULT_SETTINGS)
-    try:
-        tree = yaml.safe_load(p.config_file.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        tree = {}
-    settings.update((tree.get("quality") or {}) if isinstance(tree, dict) else {})
-    return settings
+    if not p.config_file.exists():
+        return asdict(config_mod.QualitySettings())
+    return asdict(config_mod.load(p.config_file).quality)
 
 
 def _dbt_var(p: Paths, name: str, default: Any) -> Any:
