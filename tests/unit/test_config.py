@@ -134,10 +134,18 @@ def test_a_share_above_one_a_rule_that_could_never_fail_is_refused(tmp_path: Pat
     assert line == "config landing.max_deleted_share: must be a share from 0 to 1 (0.05 is 5%), got 5"
 
 
-def test_a_misspelled_section_is_refused_with_a_suggestion(tmp_path: Path):
-    """``quallity:`` used to be ignored: every quality threshold silently fell back to its default."""
+def test_a_misspelled_section_is_refused_with_a_suggestion_a_missing_one_keeps_its_defaults(tmp_path: Path):
+    """``quallity:`` used to be ignored: every quality threshold silently fell back to its default.
+    Left out, or left empty (every key commented out), an optional section still means its defaults."""
     line = _refusal(tmp_path, lambda t: t.update(quallity=t.pop("quality")))
     assert line == "config quallity: is not a known key (did you mean 'quality'?)"
+    tree = _tree()
+    for section in ("pacing", "duckdb", "landing"):
+        del tree[section]
+    tree["quality"] = None
+    cfg = config.load(_write(tmp_path, tree))
+    assert cfg.quality == config.QualitySettings() and cfg.max_deleted_share == config.DEFAULT_MAX_DELETED_SHARE
+    assert cfg.max_record_bytes == config.DEFAULT_MAX_RECORD_BYTES and cfg.pacing is False
 
 
 def test_unknown_keys_are_refused_at_every_depth(tmp_path: Path):
@@ -163,7 +171,8 @@ def test_unknown_keys_are_refused_at_every_depth(tmp_path: Path):
      "config jira.page_size: must be a whole number from 1 to 5000 (the search/jql ceiling), got '100'"),
     (lambda t: t["jira"].update(release_projects=["PAY", 7]),
      "config jira.release_projects[1]: must be a string, got 7"),
-    (lambda t: t["chaser"].update(dry_run="yes"), "config chaser.dry_run: must be true or false, got 'yes'"),
+    (lambda t: t["reporting"].update(languages="en"),  # used to be read as the languages 'e' and 'n'
+     "config reporting.languages: must be a non-empty list of languages, e.g. [en, ja], got 'en'"),
     (lambda t: t["reporting"].update(languages=["en", "jp"]),
      "config reporting.languages[1]: must be one of en, ja, got 'jp' (did you mean 'ja'?)"),
     (lambda t: t["slack"].update(product_pattern="product: (.+)"),
@@ -174,16 +183,6 @@ def test_unknown_keys_are_refused_at_every_depth(tmp_path: Path):
 ])
 def test_types_and_ranges_are_one_line_naming_the_key(tmp_path: Path, change, line):
     assert _refusal(tmp_path, change) == line
-
-
-def test_optional_sections_keep_their_defaults_left_out_or_empty(tmp_path: Path):
-    tree = _tree()
-    for section in ("pacing", "duckdb", "landing"):
-        del tree[section]
-    tree["quality"] = None  # every key commented out
-    cfg = config.load(_write(tmp_path, tree))
-    assert cfg.quality == config.QualitySettings() and cfg.max_deleted_share == config.DEFAULT_MAX_DELETED_SHARE
-    assert cfg.max_record_bytes == config.DEFAULT_MAX_RECORD_BYTES and cfg.pacing is False
 
 
 def test_a_yaml_syntax_error_is_one_line_with_file_line_and_column(tmp_path: Path):
