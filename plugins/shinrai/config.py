@@ -363,7 +363,8 @@ _GENERIC = {
 def _dotted(loc: Sequence[str | int]) -> str:
     key = ""
     for part in loc:
-        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+        # a list index; YAML 1.1 reads a key `on:` or `yes:` as the boolean, shown as written
+        key += f"[{part}]" if type(part) is int else (f".{part}" if key else str(part))
     return key
 
 
@@ -479,19 +480,26 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
 # -- the file --------------------------------------------------------------------------------------
 
 
+class _KeyProblem(yaml.constructor.ConstructorError):
+    """Well-formed YAML whose mapping keys are wrong for a configuration file."""
+
+
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a key given twice in one mapping is an error: PyYAML
-    would keep the last one silently (a second ``quality:`` section replacing the first)."""
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (PyYAML keeps
+    the last silently: a second ``quality:`` section would replace the first), and so is a key that
+    is not text (YAML 1.1 reads an unquoted ``on``, ``off``, ``yes`` or ``no`` as a boolean)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
+        seen: dict[str, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is given twice (first on line {seen[key] + 1})", key_node.start_mark)
-            if isinstance(key, str | int | float | bool):
-                seen[key] = key_node.start_mark.line
+            if not isinstance(key, str):
+                raise _KeyProblem(None, None, f"key {key_node.value!r} is read as {type(key).__name__} "
+                                  f"{key!r}, not a name: quote it", key_node.start_mark)
+            if key in seen:
+                raise _KeyProblem(None, None, f"key {key!r} is given twice (first on line {seen[key] + 1})",
+                                  key_node.start_mark)
+            seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
 
@@ -500,6 +508,8 @@ def _yaml_problem(source: Path, exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(source)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if isinstance(exc, _KeyProblem):
+        return f"{where}: {problem}"
     context = getattr(exc, "context", None)
     context_mark = getattr(exc, "context_mark", None)
     # where an unclosed bracket or quote started helps; "while parsing a block mapping" names the
