@@ -1,5 +1,8 @@
 """Command line: ``shinrai demo``, ``shinrai sandbox serve``, ``shinrai gx sync``, ``shinrai publish``,
-``shinrai report``."""
+``shinrai report``, ``shinrai config check``.
+
+Every command that uses the configuration validates it first, before it reads a source or writes a
+file: a mistake is one line on stderr (``shinrai: config <key>: <problem>``) and exit code 2."""
 
 from __future__ import annotations
 
@@ -165,6 +168,25 @@ def cmd_airflow_setup(ns: argparse.Namespace) -> int:
     return setup_command(local=ns.local or not os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"))
 
 
+def cmd_config_check(ns: argparse.Namespace) -> int:
+    """Validate the configuration file: ``OK`` and its path, or every mistake, one line each."""
+    from shinrai.config import ConfigError, load
+
+    source = Path(ns.file) if ns.file else paths().config_file
+    try:
+        load(source)
+    except ConfigError as exc:
+        for key, problem in exc.problems:
+            print(f"shinrai: config {key}: {problem}", file=sys.stderr)
+        return 2
+    print(f"config OK: {source}")
+    return 0
+
+
+# Commands that run without the configuration (the sandbox serves its own organisation).
+WITHOUT_CONFIG = (cmd_sandbox_serve, cmd_config_check)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shinrai", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -229,12 +251,28 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--parse-repeat", type=int, default=3, help="parses of each DAG file (default 3)")
     bench.add_argument("--no-docs", action="store_true", help="publish without the dbt docs page")
     bench.set_defaults(func=cmd_bench)
+    config_cmd = sub.add_parser("config", help="the configuration file (config/shinrai.yaml or SHINRAI_CONFIG)")
+    config_sub = config_cmd.add_subparsers(dest="config_command", required=True)
+    check = config_sub.add_parser("check", help="validate it: OK, or every mistake one line each naming the key")
+    check.add_argument("file", nargs="?", default=None,
+                       help="the file (default: SHINRAI_CONFIG or config/shinrai.yaml)")
+    check.set_defaults(func=cmd_config_check)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; the configuration is validated before it touches a source or a file, and a
+    configuration mistake found at any point is one line on stderr, exit code 2, no traceback."""
+    from shinrai.config import ConfigError, load
+
     ns = build_parser().parse_args(argv)
-    return int(ns.func(ns))
+    try:
+        if ns.func not in WITHOUT_CONFIG:
+            load()
+        return int(ns.func(ns))
+    except ConfigError as exc:
+        print(f"shinrai: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
 """The one YAML configuration file: how a company's Jira, Notion and Slack map onto our model.
 
-Loading validates the file's shape (every required key present, regexes compile, the time zone
-exists). Names that can only be checked against a live source (a Jira field name, a Notion
+Loading validates the whole file up front, before any step reads a source or writes a file: the
+YAML syntax (one line with the file, line and column), every key (an unknown key anywhere is
+refused with a did-you-mean, so a misspelled ``quallity:`` never silently falls back to the
+defaults), every value's type and range (a share is from 0 to 1, hours are above 0), regexes
+compile with the named groups dbt extracts, the time zone exists. The schema is one pydantic model
+(``extra='forbid'`` everywhere); its errors become :class:`ConfigError` lines naming the dotted key.
+Names that can only be checked against a live source (a Jira field name and its type, a Notion
 property) are resolved by the extractors, which raise :class:`ConfigError` naming the key.
 """
 
@@ -9,12 +14,24 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from shinrai.settings import paths
 
@@ -45,6 +62,8 @@ RISK_PROPERTIES = (
     "related_issues",
 )
 RELEASE_PROPERTIES = ("title", "product", "release_at", "release_type", "jira_version", "status")
+# reporting.languages: the languages of the report's labels (shinrai/publish/labels.yaml has each)
+REPORT_LANGUAGES = ("en", "ja")
 # A landed record's JSON payload above this many bytes is quarantined instead (landing.max_record_bytes).
 DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024
 # DuckDB's memory limit in every pipeline step (duckdb.memory_limit); DuckDB's own default is 80% of RAM.
@@ -70,10 +89,16 @@ class QualitySettings:
 
 
 class ConfigError(ValueError):
-    """A configuration value is missing, malformed, or does not resolve against the source."""
+    """A configuration value is missing, malformed, or does not resolve against the source.
 
-    def __init__(self, key: str, problem: str):
+    Its message is one line, ``config <key>: <problem>``. When the file has several mistakes,
+    ``problems`` holds every one as ``(key, problem)``, the first being this error's own.
+    """
+
+    def __init__(self, key: str, problem: str, problems: Sequence[tuple[str, str]] = ()):
         self.key = key
+        self.problem = problem
+        self.problems: tuple[tuple[str, str], ...] = tuple(problems) or ((key, problem),)
         super().__init__(f"config {key}: {problem}")
 
 
@@ -137,185 +162,375 @@ class Config:
     quality: QualitySettings = field(default_factory=lambda: QualitySettings())
 
 
-def _get(tree: dict[str, Any], dotted: str) -> Any:
-    node: Any = tree
-    walked = []
-    for part in dotted.split("."):
-        walked.append(part)
-        if not isinstance(node, dict) or part not in node:
-            raise ConfigError(".".join(walked), "is missing")
-        node = node[part]
-    return node
+# -- the schema ------------------------------------------------------------------------------------
+# Each constrained value carries a ``description`` that completes "must be ...": the error line
+# then says the whole rule ("must be a share from 0 to 1 ..., got 2"), not only the bound it broke.
 
 
-def _str(tree: dict[str, Any], dotted: str) -> str:
-    value = _get(tree, dotted)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(dotted, f"must be a non-empty string, got {value!r}")
-    return value
+class _Section(BaseModel):
+    """Every mapping of the file: unknown keys refused, no coercion (``"5"`` is not a number)."""
+
+    # defer_build: only the whole file's validator is built, once, at the first load (not one per
+    # section at import: a task or a CLI command pays ~0.1 s instead of ~0.4 s)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
-def _int(tree: dict[str, Any], dotted: str, minimum: int = 0) -> int:
-    value = _get(tree, dotted)
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigError(dotted, f"must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _bool(tree: dict[str, Any], dotted: str) -> bool:
-    value = _get(tree, dotted)
-    if not isinstance(value, bool):
-        raise ConfigError(dotted, f"must be true or false, got {value!r}")
-    return value
-
-
-def _regex(tree: dict[str, Any], dotted: str) -> re.Pattern[str]:
-    value = _str(tree, dotted)
+def _timezone(value: str) -> str:
     try:
-        return re.compile(value)
-    except re.error as exc:
-        raise ConfigError(dotted, f"is not a valid regular expression ({exc})") from exc
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Tokyo, Europe/Paris, UTC)") from exc
+    return value
 
 
-def _mapping(tree: dict[str, Any], dotted: str, required: tuple[str, ...]) -> dict[str, str]:
-    value = _get(tree, dotted)
-    if not isinstance(value, dict):
-        raise ConfigError(dotted, "must be a mapping")
-    for key in required:
-        _str(tree, f"{dotted}.{key}")
-    return {str(k): str(v) for k, v in value.items()}
+def _language(value: str) -> str:
+    if value not in REPORT_LANGUAGES:
+        raise ValueError(f"must be one of {', '.join(REPORT_LANGUAGES)}, got {value!r}"
+                         f"{did_you_mean(value, list(REPORT_LANGUAGES))}")
+    return value
 
 
-def _notion_db(tree: dict[str, Any], dotted: str, required: tuple[str, ...]) -> NotionDatabase:
-    return NotionDatabase(
-        database_id=_str(tree, f"{dotted}.database_id"),
-        properties=_mapping(tree, f"{dotted}.properties", required),
-    )
+def _regex(*groups: str) -> Any:
+    """A Python regex (dbt runs the same pattern in DuckDB) with the named groups dbt extracts."""
+
+    def check(value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"is not a valid regular expression ({exc})") from exc
+        missing = [g for g in groups if g not in compiled.groupindex]
+        if missing:
+            raise ValueError(f"needs the named group {', '.join(f'(?P<{g}>...)' for g in missing)}, got {value!r}")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
+
+
+Text = Annotated[str, StringConstraints(pattern=r"\S"), Field(description="a non-empty string")]
+Count = Annotated[int, Field(ge=0, description="a whole number >= 0")]
+Positive = Annotated[int, Field(ge=1, description="a whole number >= 1")]
+Share = Annotated[float, Field(ge=0, le=1, description="a share from 0 to 1 (0.05 is 5%)")]
+
+
+def _required_names(name: str, keys: Sequence[str]) -> type[_Section]:
+    """A mapping that must name exactly these keys (a logical name -> a source's name)."""
+    return create_model(name, __base__=_Section, **{key: (Text, ...) for key in keys})  # type: ignore[call-overload]
+
+
+class _Reporting(_Section):
+    timezone: Annotated[Text, AfterValidator(_timezone)]
+    languages: Annotated[list[Annotated[str, AfterValidator(_language)]],
+                         Field(min_length=1, description="a non-empty list of languages, e.g. [en, ja]")]
+
+
+class _ActionsRelation(_Section):
+    mode: Annotated[Literal["link", "subtask"], Field(description="'link' or 'subtask'")]
+    link_type: Text | None = None
+
+
+class _Jira(_Section):
+    conn_id: Text
+    fields: _required_names("JiraFields", JIRA_LOGICAL_FIELDS)  # type: ignore[valid-type]
+    jql: _required_names("JiraJql", JIRA_STREAMS)  # type: ignore[valid-type]
+    postmortem_link_type: Text
+    actions_relation: _ActionsRelation
+    release_projects: Annotated[list[Text], Field(description="a list of Jira project keys")]
+    page_size: Annotated[int, Field(ge=1, le=5000, description="a whole number from 1 to 5000 (the search/jql "
+                                                               "ceiling)")]
+    lookback_minutes: Count
+
+
+class _RiskRecords(_Section):
+    database_id: Text
+    properties: _required_names("RiskProperties", RISK_PROPERTIES)  # type: ignore[valid-type]
+
+
+class _ReleaseCalendar(_Section):
+    database_id: Text
+    properties: _required_names("ReleaseProperties", RELEASE_PROPERTIES)  # type: ignore[valid-type]
+
+
+class _Notion(_Section):
+    conn_id: Text
+    risk_records: _RiskRecords
+    release_calendar: _ReleaseCalendar
+    lookback_minutes: Count
+
+
+class _Slack(_Section):
+    conn_id: Text
+    incident_channel_pattern: _regex("number")  # type: ignore[valid-type]
+    incident_key_prefix: Text
+    release_channel: Text
+    freeze_pattern: _regex()  # type: ignore[valid-type]
+    resume_pattern: _regex()  # type: ignore[valid-type]
+    product_pattern: _regex("product")  # type: ignore[valid-type]
+    incident_pattern: _regex("incident")  # type: ignore[valid-type]
+    rate_mode: Annotated[Literal["standard", "non_marketplace"], Field(description="'standard' or 'non_marketplace'")]
+    lookback_days: Count
+    resweep_days: Count
+
+
+_Speedup = Annotated[float, Field(gt=0, description="a number > 0")]
+
+
+class _PacingSpeedup(_Section):
+    jira: _Speedup | None = None
+    notion: _Speedup | None = None
+    slack: _Speedup | None = None
+
+
+class _Pacing(_Section):
+    enabled: bool = False
+    speedup: _PacingSpeedup = Field(default_factory=lambda: _PacingSpeedup())
+
+    @field_validator("speedup", mode="before")
+    @classmethod
+    def _empty(cls, value: Any) -> Any:
+        return {} if value is None else value  # `speedup:` with nothing after it
+
+
+class _DuckDB(_Section):
+    memory_limit: Annotated[str, StringConstraints(strip_whitespace=True, pattern=_MEMORY_LIMIT.pattern),
+                            Field(description="a size such as 512MB or 2GB")] = DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
+class _Landing(_Section):
+    max_record_bytes: Positive = DEFAULT_MAX_RECORD_BYTES
+    max_deleted_share: Share = DEFAULT_MAX_DELETED_SHARE
+
+
+class _Chaser(_Section):
+    heads_up_business_days: Count
+    weekly_every_business_days: Positive
+    escalation_after_business_days: Positive
+    reliability_team_channel: Text
+    jira_comments: bool
+    dry_run: bool
+
+
+_QUALITY = QualitySettings()
+
+
+class _Quality(_Section):
+    freshness_max_hours: Annotated[float, Field(gt=0, description="a number of hours > 0")] = \
+        _QUALITY.freshness_max_hours
+    quarantine_max_share: Share = _QUALITY.quarantine_max_share
+    risk_stale_after_days: Positive | None = _QUALITY.risk_stale_after_days
+    max_volume_drop_share: Share = _QUALITY.max_volume_drop_share
+
+
+class _File(_Section):
+    """The whole file. The four sections with defaults may be left out, or left empty."""
+
+    reporting: _Reporting
+    jira: _Jira
+    notion: _Notion
+    slack: _Slack
+    chaser: _Chaser
+    pacing: _Pacing = Field(default_factory=lambda: _Pacing())
+    duckdb: _DuckDB = Field(default_factory=lambda: _DuckDB())
+    landing: _Landing = Field(default_factory=lambda: _Landing())
+    quality: _Quality = Field(default_factory=lambda: _Quality())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, tree: Any) -> Any:
+        if isinstance(tree, dict):  # `quality:` with every key commented out is an empty section
+            optional = ("pacing", "duckdb", "landing", "quality")
+            return {k: v for k, v in tree.items() if not (v is None and k in optional)}
+        return tree
+
+
+# -- pydantic's errors as one line each ------------------------------------------------------------
+
+_GENERIC = {
+    "missing": "is missing",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "string_pattern_mismatch": "must not be empty",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "too_short": "must not be empty",
+}
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    key = ""
+    for part in loc:
+        # a list index; YAML 1.1 reads a key `on:` or `yes:` as the boolean, shown as written
+        key += f"[{part}]" if type(part) is int else (f".{part}" if key else str(part))
+    return key
+
+
+def _walk(loc: Sequence[str | int]) -> tuple[Any, Any]:
+    """The schema model holding the last key of ``loc``, and that key's field (None when unknown)."""
+    model: Any = _File
+    info = None
+    for i, part in enumerate(loc):
+        fields = getattr(model, "model_fields", None)
+        if not isinstance(part, str) or fields is None or part not in fields:
+            return (model if i == len(loc) - 1 else None), None
+        info = fields[part]
+        if i < len(loc) - 1:
+            model = next((a for a in (info.annotation, *getattr(info.annotation, "__args__", ()))
+                          if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return model, info
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _line(error: Any) -> tuple[str, str]:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        parent, _ = _walk(loc)
+        known = list(getattr(parent, "model_fields", {}))
+        hint = did_you_mean(str(loc[-1]), known) or (f" (expected {', '.join(known)})" if known else "")
+        return _dotted(loc), f"is not a known key{hint}"
+    if kind == "missing":
+        return _dotted(loc), "is missing"
+    if kind == "value_error":
+        return _dotted(loc), str(error["ctx"]["error"])
+    _, info = _walk(loc)
+    if info is not None and info.description:
+        problem = f"must be {info.description}"
+    elif kind in _GENERIC:
+        problem = _GENERIC[kind]
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        words = {"greater_than": "greater than", "greater_than_equal": "at least", "less_than": "less than",
+                 "less_than_equal": "at most"}[kind]
+        problem = f"must be {words} {next(iter(error['ctx'].values()))}"
+    elif kind == "literal_error":
+        problem = f"must be {error['ctx']['expected']}"
+    else:
+        problem = str(error["msg"]).lower()
+    return _dotted(loc), f"{problem}, got {_short(error['input'])}"
+
+
+def _validate(tree: Any) -> _File:
+    try:
+        return _File.model_validate(tree)
+    except ValidationError as exc:
+        errors = exc.errors()
+        # an unknown key first: a misspelling (`ocurred_at`) also makes its right spelling missing
+        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
+        problems = [_line(e) for e in errors]
+        raise ConfigError(*problems[0], problems=problems) from None
 
 
 def parse(tree: dict[str, Any], source_file: Path) -> Config:
-    tz = _str(tree, "reporting.timezone")
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError("reporting.timezone", f"{tz!r} is not an IANA time zone") from exc
-    mode = _str(tree, "jira.actions_relation.mode")
-    if mode not in ("link", "subtask"):
-        raise ConfigError("jira.actions_relation.mode", f"must be 'link' or 'subtask', got {mode!r}")
-    rate_mode = _str(tree, "slack.rate_mode")
-    if rate_mode not in ("standard", "non_marketplace"):
-        raise ConfigError("slack.rate_mode", f"must be 'standard' or 'non_marketplace', got {rate_mode!r}")
-    page_size = _int(tree, "jira.page_size", minimum=1)
-    if page_size > 5000:
-        raise ConfigError("jira.page_size", "must be at most 5000 (the search/jql ceiling)")
-    projects = _get(tree, "jira.release_projects")
-    if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
-        raise ConfigError("jira.release_projects", "must be a list of Jira project keys")
+    """Validate a loaded file's tree into :class:`Config`, or raise :class:`ConfigError` (one line)."""
+    f = _validate(tree)
+    relation = f.jira.actions_relation
+    if relation.mode == "link" and relation.link_type is None:
+        raise ConfigError("jira.actions_relation.link_type", "is missing (needed with mode 'link')")
     return Config(
-        timezone=tz,
-        languages=tuple(_get(tree, "reporting.languages")),
-        jira_conn_id=_str(tree, "jira.conn_id"),
-        jira_fields=_mapping(tree, "jira.fields", JIRA_LOGICAL_FIELDS),
-        jira_jql=_mapping(tree, "jira.jql", JIRA_STREAMS),
-        postmortem_link_type=_str(tree, "jira.postmortem_link_type"),
-        actions_relation_mode=mode,
-        actions_link_type=_str(tree, "jira.actions_relation.link_type") if mode == "link" else None,
-        release_projects=tuple(projects),
-        jira_page_size=page_size,
-        jira_lookback_minutes=_int(tree, "jira.lookback_minutes"),
-        notion_conn_id=_str(tree, "notion.conn_id"),
-        risk_records=_notion_db(tree, "notion.risk_records", RISK_PROPERTIES),
-        release_calendar=_notion_db(tree, "notion.release_calendar", RELEASE_PROPERTIES),
-        notion_lookback_minutes=_int(tree, "notion.lookback_minutes"),
-        slack_conn_id=_str(tree, "slack.conn_id"),
-        incident_channel_pattern=_regex(tree, "slack.incident_channel_pattern"),
-        incident_key_prefix=_str(tree, "slack.incident_key_prefix"),
-        release_channel=_str(tree, "slack.release_channel"),
-        freeze_pattern=_regex(tree, "slack.freeze_pattern"),
-        resume_pattern=_regex(tree, "slack.resume_pattern"),
-        product_pattern=_regex(tree, "slack.product_pattern"),
-        incident_pattern=_regex(tree, "slack.incident_pattern"),
-        slack_rate_mode=rate_mode,
-        slack_lookback_days=_int(tree, "slack.lookback_days"),
-        slack_resweep_days=_int(tree, "slack.resweep_days"),
-        chaser_heads_up_business_days=_int(tree, "chaser.heads_up_business_days"),
-        chaser_weekly_every_business_days=_int(tree, "chaser.weekly_every_business_days", minimum=1),
-        chaser_escalation_after_business_days=_int(tree, "chaser.escalation_after_business_days", minimum=1),
-        chaser_team_channel=_str(tree, "chaser.reliability_team_channel"),
-        chaser_jira_comments=_bool(tree, "chaser.jira_comments"),
-        chaser_dry_run=_bool(tree, "chaser.dry_run"),
+        timezone=f.reporting.timezone,
+        languages=tuple(f.reporting.languages),
+        jira_conn_id=f.jira.conn_id,
+        jira_fields=dict(f.jira.fields),
+        jira_jql=dict(f.jira.jql),
+        postmortem_link_type=f.jira.postmortem_link_type,
+        actions_relation_mode=relation.mode,
+        actions_link_type=relation.link_type if relation.mode == "link" else None,
+        release_projects=tuple(f.jira.release_projects),
+        jira_page_size=f.jira.page_size,
+        jira_lookback_minutes=f.jira.lookback_minutes,
+        notion_conn_id=f.notion.conn_id,
+        risk_records=NotionDatabase(f.notion.risk_records.database_id, dict(f.notion.risk_records.properties)),
+        release_calendar=NotionDatabase(f.notion.release_calendar.database_id,
+                                        dict(f.notion.release_calendar.properties)),
+        notion_lookback_minutes=f.notion.lookback_minutes,
+        slack_conn_id=f.slack.conn_id,
+        incident_channel_pattern=re.compile(f.slack.incident_channel_pattern),
+        incident_key_prefix=f.slack.incident_key_prefix,
+        release_channel=f.slack.release_channel,
+        freeze_pattern=re.compile(f.slack.freeze_pattern),
+        resume_pattern=re.compile(f.slack.resume_pattern),
+        product_pattern=re.compile(f.slack.product_pattern),
+        incident_pattern=re.compile(f.slack.incident_pattern),
+        slack_rate_mode=f.slack.rate_mode,
+        slack_lookback_days=f.slack.lookback_days,
+        slack_resweep_days=f.slack.resweep_days,
+        chaser_heads_up_business_days=f.chaser.heads_up_business_days,
+        chaser_weekly_every_business_days=f.chaser.weekly_every_business_days,
+        chaser_escalation_after_business_days=f.chaser.escalation_after_business_days,
+        chaser_team_channel=f.chaser.reliability_team_channel,
+        chaser_jira_comments=f.chaser.jira_comments,
+        chaser_dry_run=f.chaser.dry_run,
         source_file=source_file,
-        max_record_bytes=(_int(tree, "landing.max_record_bytes", minimum=1) if "landing" in tree
-                          else DEFAULT_MAX_RECORD_BYTES),
-        duckdb_memory_limit=_memory_limit(tree),
-        **_pacing(tree),
-        max_deleted_share=_share(tree, "landing.max_deleted_share", DEFAULT_MAX_DELETED_SHARE),
-        quality=_quality(tree),
+        max_record_bytes=f.landing.max_record_bytes,
+        duckdb_memory_limit=f.duckdb.memory_limit,
+        pacing=f.pacing.enabled,
+        pacing_speedup={k: float(v) for k, v in f.pacing.speedup if v is not None},
+        max_deleted_share=float(f.landing.max_deleted_share),
+        quality=QualitySettings(**dict(f.quality)),
     )
 
 
-def _optional(tree: dict[str, Any], dotted: str) -> bool:
-    section, _, key = dotted.rpartition(".")
-    node = tree.get(section) if section else tree
-    return not isinstance(node, dict) or key not in node
+# -- the file --------------------------------------------------------------------------------------
 
 
-def _share(tree: dict[str, Any], dotted: str, default: float) -> float:
-    """An optional share (a number from 0 to 1)."""
-    if _optional(tree, dotted):
-        return default
-    value = _get(tree, dotted)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ConfigError(dotted, f"must be a number from 0 to 1, got {value!r}")
-    return float(value)
+class _KeyProblem(yaml.constructor.ConstructorError):
+    """Well-formed YAML whose mapping keys are wrong for a configuration file."""
 
 
-def _quality(tree: dict[str, Any]) -> QualitySettings:
-    base = QualitySettings()
-    hours: Any = base.freshness_max_hours
-    if not _optional(tree, "quality.freshness_max_hours"):
-        hours = _get(tree, "quality.freshness_max_hours")
-        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
-            raise ConfigError("quality.freshness_max_hours", f"must be a number of hours > 0, got {hours!r}")
-    stale = None if _optional(tree, "quality.risk_stale_after_days") else _int(
-        tree, "quality.risk_stale_after_days", minimum=1)
-    return QualitySettings(
-        freshness_max_hours=float(hours),
-        quarantine_max_share=_share(tree, "quality.quarantine_max_share", base.quarantine_max_share),
-        risk_stale_after_days=stale,
-        max_volume_drop_share=_share(tree, "quality.max_volume_drop_share", base.max_volume_drop_share),
-    )
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (PyYAML keeps
+    the last silently: a second ``quality:`` section would replace the first), and so is a key that
+    is not text (YAML 1.1 reads an unquoted ``on``, ``off``, ``yes`` or ``no`` as a boolean)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if not isinstance(key, str):
+                raise _KeyProblem(None, None, f"key {key_node.value!r} is read as {type(key).__name__} "
+                                  f"{key!r}, not a name: quote it", key_node.start_mark)
+            if key in seen:
+                raise _KeyProblem(None, None, f"key {key!r} is given twice (first on line {seen[key] + 1})",
+                                  key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
 
 
-def _memory_limit(tree: dict[str, Any]) -> str:
-    if "duckdb" not in tree:
-        return DEFAULT_DUCKDB_MEMORY_LIMIT
-    value = _str(tree, "duckdb.memory_limit").strip()
-    if not _MEMORY_LIMIT.match(value):
-        raise ConfigError("duckdb.memory_limit", f"must be a size such as 512MB or 2GB, got {value!r}")
-    return value
-
-
-def _pacing(tree: dict[str, Any]) -> dict[str, Any]:
-    if "pacing" not in tree:
-        return {}
-    speedup = tree["pacing"].get("speedup") or {} if isinstance(tree["pacing"], dict) else None
-    if not isinstance(speedup, dict) or any(
-            k not in ("jira", "notion", "slack") or isinstance(v, bool) or not isinstance(v, int | float) or v <= 0
-            for k, v in speedup.items()):
-        raise ConfigError("pacing.speedup", f"must map jira/notion/slack to numbers > 0, got {speedup!r}")
-    return {"pacing": _bool(tree, "pacing.enabled"), "pacing_speedup": {k: float(v) for k, v in speedup.items()}}
+def _yaml_problem(source: Path, exc: yaml.YAMLError) -> str:
+    """``<file>:<line>:<column>: <what PyYAML found>`` in one line (PyYAML's own message spans four)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(source)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if isinstance(exc, _KeyProblem):
+        return f"{where}: {problem}"
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    # where an unclosed bracket or quote started helps; "while parsing a block mapping" names the
+    # file's first line, which does not
+    if (context and "block mapping" not in context and context_mark is not None and mark is not None
+            and context_mark.line != mark.line):
+        problem += f" ({context} started on line {context_mark.line + 1})"
+    return f"{where}: not valid YAML: {problem}"
 
 
 def load(path: Path | None = None) -> Config:
     """Load and validate the configuration file (``SHINRAI_CONFIG`` or ``config/shinrai.yaml``)."""
     source = Path(path) if path else paths().config_file
     try:
-        tree = yaml.safe_load(source.read_text(encoding="utf-8"))
+        tree = yaml.load(source.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
     except FileNotFoundError as exc:
         raise ConfigError("(file)", f"{source} does not exist; set SHINRAI_CONFIG") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("(file)", f"{source} cannot be read ({exc})") from None
     except yaml.YAMLError as exc:
-        raise ConfigError("(file)", f"{source} is not valid YAML: {exc}") from exc
+        raise ConfigError("(file)", _yaml_problem(source, exc)) from None
     if not isinstance(tree, dict):
         raise ConfigError("(file)", f"{source} must hold a mapping at the top level")
     return parse(tree, source)

@@ -192,6 +192,7 @@ def build_marts(full_refresh: bool = False, as_of_date: str | None = None) -> No
 
     Each successful build is recorded in ``state.marts_builds`` of the warehouse, so publication can
     tell a quality run that checked these marts from one that checked an earlier build."""
+    config_mod.load()  # validated before a landing file or the warehouse is touched
     dbt.build(full_refresh=full_refresh, as_of_date=as_of_date)
     with duckdb.connect(str(paths().warehouse_file)) as con:
         con.execute("create schema if not exists state")
@@ -229,6 +230,7 @@ def check_quality(checkpoint: str = "marts") -> dict:
     Data Docs; one Slack alert per run when any rule fails. Raises :class:`QualityGateFailed` on
     a critical failure, so downstream publish tasks never run; warnings are logged and returned.
     """
+    config_mod.load()  # validated before a landing file or the warehouse is touched
     report = gx.run_gate(checkpoint)
     for rule in report.rules:
         if not rule.success:
@@ -334,10 +336,10 @@ def publish(run_id: str | None = None, docs: bool = True) -> dict[str, Any]:
     from shinrai.publish.docs import generate_docs
     from shinrai.publish.publication import PublishError
 
+    cfg = config_mod.load()  # validated before the warehouse is read
     blocked = publish_blocker()
     if blocked is not None:
         raise PublishError(blocked)
-    cfg = config_mod.load()
     publication = publish_marts(paths().warehouse_file, layout(), source_run_id=run_id,
                                 reporting_timezone=cfg.timezone)
     result = publication.as_json()

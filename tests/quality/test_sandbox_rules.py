@@ -137,7 +137,7 @@ def test_history_grows_by_one_row_per_rule_per_run(nightly, org):
 
 
 def test_critical_failure_raises_blocks_publication_and_alerts_once(org, quality_config):
-    quality_config("stale-extraction", freshness_max_hours=-1)  # every extraction counts as stale
+    quality_config("stale-extraction", freshness_max_hours=1e-6)  # every extraction (3.6 ms ago or more) is stale
     before = len(org.webhook_posts())
     with pytest.raises(pipeline.QualityGateFailed) as failed:
         pipeline.check_quality("marts")

@@ -101,3 +101,118 @@ def test_duckdb_memory_limit_reaches_every_step_that_opens_duckdb(tmp_path: Path
     landing = gx.context(paths()).data_sources.get("landing")
     with landing.connect() as con:
         assert limit(con) == "286.1 MiB"
+
+
+# -- validated up front: one line naming the key, whatever the mistake --------------------------------
+
+def _refusal(tmp_path: Path, change) -> str:
+    """The error line of the shipped configuration with ``change(tree)`` applied."""
+    tree = _tree()
+    change(tree)
+    with pytest.raises(config.ConfigError) as err:
+        config.load(_write(tmp_path, tree))
+    line = str(err.value)
+    assert "\n" not in line
+    return line
+
+
+def test_a_non_numeric_share_is_one_line_naming_the_key(tmp_path: Path):
+    """Used to be a bare ``ValueError: could not convert string to float`` from deep in GX."""
+    line = _refusal(tmp_path, lambda t: t["quality"].update(quarantine_max_share="lots"))
+    assert line == "config quality.quarantine_max_share: must be a share from 0 to 1 (0.05 is 5%), got 'lots'"
+
+
+def test_a_negative_freshness_is_refused_not_read_as_stale_data(tmp_path: Path):
+    line = _refusal(tmp_path, lambda t: t["quality"].update(freshness_max_hours=-1))
+    assert line == "config quality.freshness_max_hours: must be a number of hours > 0, got -1"
+
+
+def test_a_share_above_one_a_rule_that_could_never_fail_is_refused(tmp_path: Path):
+    line = _refusal(tmp_path, lambda t: t["quality"].update(quarantine_max_share=2))
+    assert line == "config quality.quarantine_max_share: must be a share from 0 to 1 (0.05 is 5%), got 2"
+    line = _refusal(tmp_path, lambda t: t["landing"].update(max_deleted_share=5))
+    assert line == "config landing.max_deleted_share: must be a share from 0 to 1 (0.05 is 5%), got 5"
+
+
+def test_a_misspelled_section_is_refused_with_a_suggestion_a_missing_one_keeps_its_defaults(tmp_path: Path):
+    """``quallity:`` used to be ignored: every quality threshold silently fell back to its default.
+    Left out, or left empty (every key commented out), an optional section still means its defaults."""
+    line = _refusal(tmp_path, lambda t: t.update(quallity=t.pop("quality")))
+    assert line == "config quallity: is not a known key (did you mean 'quality'?)"
+    tree = _tree()
+    for section in ("pacing", "duckdb", "landing"):
+        del tree[section]
+    tree["quality"] = None
+    cfg = config.load(_write(tmp_path, tree))
+    assert cfg.quality == config.QualitySettings() and cfg.max_deleted_share == config.DEFAULT_MAX_DELETED_SHARE
+    assert cfg.max_record_bytes == config.DEFAULT_MAX_RECORD_BYTES and cfg.pacing is False
+
+
+def test_unknown_keys_are_refused_at_every_depth(tmp_path: Path):
+    """A misspelled key also leaves its right spelling missing: the unknown key, with the
+    suggestion, is the line shown; every problem is kept for ``shinrai config check``."""
+    def misspell(tree: dict) -> None:
+        tree["jira"]["fields"]["ocurred_at"] = tree["jira"]["fields"].pop("occurred_at")
+
+    tree = _tree()
+    misspell(tree)
+    with pytest.raises(config.ConfigError) as err:
+        config.load(_write(tmp_path, tree))
+    assert str(err.value).startswith("config jira.fields.ocurred_at: is not a known key (did you mean 'occurred_at'")
+    assert ("jira.fields.occurred_at", "is missing") in err.value.problems
+    assert _refusal(tmp_path, lambda t: t["quality"].update(freshnes_max_hours=3)) == (
+        "config quality.freshnes_max_hours: is not a known key (did you mean 'freshness_max_hours'?)")
+    assert _refusal(tmp_path, lambda t: t["pacing"].update(speedup={"teams": 2})) == (
+        "config pacing.speedup.teams: is not a known key (expected jira, notion, slack)")
+
+
+@pytest.mark.parametrize(("change", "line"), [
+    (lambda t: t["jira"].update(page_size="100"),
+     "config jira.page_size: must be a whole number from 1 to 5000 (the search/jql ceiling), got '100'"),
+    (lambda t: t["jira"].update(release_projects=["PAY", 7]),
+     "config jira.release_projects[1]: must be a string, got 7"),
+    (lambda t: t["reporting"].update(languages="en"),  # used to be read as the languages 'e' and 'n'
+     "config reporting.languages: must be a non-empty list of languages, e.g. [en, ja], got 'en'"),
+    (lambda t: t["reporting"].update(languages=["en", "jp"]),
+     "config reporting.languages[1]: must be one of en, ja, got 'jp' (did you mean 'ja'?)"),
+    (lambda t: t["slack"].update(product_pattern="product: (.+)"),
+     "config slack.product_pattern: needs the named group (?P<product>...), got 'product: (.+)'"),
+    (lambda t: t["jira"]["actions_relation"].pop("link_type"),
+     "config jira.actions_relation.link_type: is missing (needed with mode 'link')"),
+    (lambda t: t.update(quality=5), "config quality: must be a mapping, got 5"),
+])
+def test_types_and_ranges_are_one_line_naming_the_key(tmp_path: Path, change, line):
+    assert _refusal(tmp_path, change) == line
+
+
+def test_a_yaml_syntax_error_is_one_line_with_file_line_and_column(tmp_path: Path):
+    """Used to be PyYAML's four-line message at the end of 73 lines of traceback."""
+    text = DEFAULT.read_text(encoding="utf-8").replace("  quarantine_max_share: 0.05", " quarantine_max_share: 0.05")
+    path = tmp_path / "shinrai.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith(" quarantine_max_share"))
+    with pytest.raises(config.ConfigError) as err:
+        config.load(path)
+    assert str(err.value) == (f"config (file): {path}:{line}:2: not valid YAML: expected <block end>, but found "
+                              "'<block mapping start>'")
+    path.write_text(DEFAULT.read_text(encoding="utf-8").replace("languages: [en, ja]", "languages: [en, ja"))
+    opened = next(i for i, s in enumerate(text.splitlines(), 1) if "languages: [en, ja]" in s)
+    with pytest.raises(config.ConfigError, match=r"^config \(file\): .*shinrai.yaml:\d+:\d+: not valid YAML: "
+                       rf"expected ',' or '\]', but got .* \(while parsing a flow sequence started on line "
+                       rf"{opened}\)$"):
+        config.load(path)
+
+
+def test_a_key_given_twice_or_read_as_a_boolean_is_refused(tmp_path: Path):
+    text = DEFAULT.read_text(encoding="utf-8") + "quality:\n  freshness_max_hours: 3\n"
+    path = tmp_path / "shinrai.yaml"
+    path.write_text(text, encoding="utf-8")
+    first = next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith("quality:"))
+    with pytest.raises(config.ConfigError) as err:
+        config.load(path)
+    assert str(err.value) == (f"config (file): {path}:{len(text.splitlines()) - 1}:1: "
+                              f"key 'quality' is given twice (first on line {first})")
+    path.write_text(DEFAULT.read_text(encoding="utf-8") + "on: true\n", encoding="utf-8")
+    with pytest.raises(config.ConfigError, match=r"shinrai.yaml:\d+:1: key 'on' is read as bool True, not a name: "
+                       r"quote it$"):
+        config.load(path)

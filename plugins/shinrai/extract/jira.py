@@ -54,6 +54,33 @@ DATETIME_LOGICAL_FIELDS = (
     "recovered_at",
 )
 
+# What each logical field accepts: the ``schema.type`` values of /rest/api/3/field a Jira field
+# mapped to it may have, and what the field is for (the error's words). A logical field not listed
+# takes any type. Only Jira's ``datetime`` carries the time and offset the timestamps need (a
+# ``date`` field would fail validate_issue on every issue, quarantining the whole run); type-aware
+# extraction can widen an entry (a date read as midnight in the reporting zone, say) and add the
+# select fields.
+FIELD_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    logical: ("a timestamp", ("datetime",)) for logical in DATETIME_LOGICAL_FIELDS
+}
+
+
+def _field_type_problem(logical: str, entry: dict[str, Any]) -> str | None:
+    """Why the Jira field ``entry`` (of /field) cannot hold ``logical``; None when its type fits."""
+    if logical not in FIELD_TYPES:
+        return None
+    purpose, accepted = FIELD_TYPES[logical]
+    schema = entry.get("schema")
+    found = schema.get("type") if isinstance(schema, dict) else None
+    if found in accepted:
+        return None
+    what = f"{_a(found)} field" if found else "a field without a type"
+    return f"{entry.get('name', entry['id'])!r} is {what}; {purpose} needs {_a(' or '.join(accepted))} field"
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
 
 def parse_jira_datetime(value: str) -> datetime:
     """Jira sends ``2024-05-01T10:02:34.255+0900``; Python 3.11 parses the colon-less offset."""
@@ -72,17 +99,15 @@ class FieldMap:
     @classmethod
     def resolve(cls, config: Config, catalogue: list[dict[str, Any]]) -> FieldMap:
         by_name: dict[str, list[str]] = {}
-        known_ids = set()
+        by_id: dict[str, dict[str, Any]] = {}
         for entry in catalogue:
-            known_ids.add(entry["id"])
+            by_id[entry["id"]] = entry
             by_name.setdefault(entry.get("name", ""), []).append(entry["id"])
         ids: dict[str, str] = {}
         for logical, name in config.jira_fields.items():
             key = f"jira.fields.{logical}"
-            if name in known_ids:  # a field id given directly (names are not unique across sites)
-                ids[logical] = name
-                continue
-            matches = by_name.get(name, [])
+            # a field id may be given directly (names are not unique across sites)
+            matches = [name] if name in by_id else by_name.get(name, [])
             if not matches:
                 raise ConfigError(
                     key, f"no Jira field is named {name!r}{did_you_mean(name, list(by_name))}"
@@ -91,6 +116,9 @@ class FieldMap:
                 raise ConfigError(
                     key, f"{len(matches)} Jira fields are named {name!r} ({', '.join(matches)}); give the id"
                 )
+            problem = _field_type_problem(logical, by_id[matches[0]])
+            if problem is not None:
+                raise ConfigError(key, problem)
             ids[logical] = matches[0]
         return cls(ids)
 

@@ -207,12 +207,12 @@ def plan_for_task(context: Mapping[str, Any]) -> dict[str, Any]:
 
     from shinrai import config as config_mod
 
-    try:
+    try:  # the configuration is validated here, before any task reads a source or writes a file
         plan = plan_from_context(context, config_mod.load().timezone)
-    except PlanError as exc:  # bad params: retrying cannot help
+    except (PlanError, config_mod.ConfigError) as exc:  # bad params or configuration: retrying cannot help
         from airflow.sdk.exceptions import AirflowFailException
 
-        raise AirflowFailException(str(exc)) from exc
+        raise AirflowFailException(str(exc)) from None
     logging.getLogger(__name__).info(
         "run %s (%s) for %s: full_refresh=%s window=%s reminders=%s (%s)",
         context["dag_run"].run_id, plan.run_type, plan.run_date, plan.full_refresh,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-SUPPORTED_LANGUAGES = ("en", "ja")
+from shinrai.config import REPORT_LANGUAGES as SUPPORTED_LANGUAGES  # validated with the configuration
 
 LABELS_FILE = Path(__file__).with_name("labels.yaml")
 
