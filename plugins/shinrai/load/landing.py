@@ -107,8 +107,11 @@ def payload_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _newer(updated: datetime | None, than: datetime | None) -> bool:
-    return updated is not None and (than is None or updated > than)
+def _newer_version(rec: Record, updated: datetime | None, key: str | None) -> bool:
+    """Whether ``rec`` is a later version of the copy held (updated then, with that key): a copy
+    with another key is another record claiming the id, however recent."""
+    return (rec.source_updated_at is not None and rec.source_key == key
+            and (updated is None or rec.source_updated_at > updated))
 
 
 def _check_ident(name: str) -> str:
@@ -453,8 +456,8 @@ class LandingStore:
 
         Rejected: a payload that cannot be UTF-8 JSON (a lone surrogate, NaN), one bigger than
         ``max_record_bytes``, and a later copy of an id already seen in this run (in this page or
-        an earlier one) whose payload differs and is not a newer version (a later
-        ``source_updated_at``): two records claiming one id. An identical copy is simply
+        an earlier one) whose payload differs and is not a newer version (the same key and a
+        later ``source_updated_at``): two records claiming one id. An identical copy is simply
         dropped; a newer version replaces the earlier one (an edit while the run was reading).
         Records whose id is in ``held`` (derived from a rejected record) are left out.
         """
@@ -475,7 +478,7 @@ class LandingStore:
                 first_index, first = earlier
                 if first.payload_digest == rec.payload_digest:
                     continue
-                if _newer(rec.source_updated_at, first.source_updated_at):
+                if _newer_version(rec, first.source_updated_at, first.source_key):
                     kept[rec.source_id] = (first_index, rec)
                     continue
                 rejected.append((s, self._conflict(rec, (page_no, index), (page_no, first_index), first.source_key)))
@@ -493,7 +496,7 @@ class LandingStore:
                 index, rec = kept[source_id]
                 state = held_now.get(source_id)
                 if (state is None or state.payload_hash == rec.payload_digest
-                        or _newer(rec.source_updated_at, state.source_updated_at)):
+                        or _newer_version(rec, state.source_updated_at, state.source_key)):
                     continue
                 del kept[source_id]
                 rejected.append((s, self._conflict(rec, (page_no, index), first_seen, state.source_key)))
