@@ -209,3 +209,15 @@ def test_a_conflicting_copy_on_a_later_page_of_the_run_is_quarantined_until_the_
         assert store.con.execute("select payload->>'$.fields.summary' from raw.incidents where source_id = '1'"
                                  ).fetchone() == ("a",)
 
+
+
+def test_an_older_copy_later_in_the_run_is_dropped_not_landed_over_the_newer(tmp_path: Path):
+    """Search is eventually consistent: a later page may serve an issue's previous version. Before,
+    the page kept its last copy, so the older version replaced the newer one."""
+    newer = Record("1", "INC-1", datetime(2026, 1, 2, tzinfo=UTC), {"id": "1", "fields": {"summary": "edited"}})
+    with LandingStore(tmp_path / "jira.duckdb", "jira") as store:
+        result = store.save_page("incidents", [newer, _rec(1)], [], Cursor(), "run-1")
+        assert (result.inserted, result.quarantined) == (1, 0)
+        later = store.save_page("incidents", [_rec(1)], [], Cursor(), "run-1")
+        assert (later.updated, later.unchanged, later.quarantined) == (0, 0, 0)
+        assert store.con.execute("select payload->>'$.fields.summary' from raw.incidents").fetchall() == [("edited",)]

@@ -107,11 +107,14 @@ def payload_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _newer_version(rec: Record, updated: datetime | None, key: str | None) -> bool:
-    """Whether ``rec`` is a later version of the copy held (updated then, with that key): a copy
-    with another key is another record claiming the id, however recent."""
-    return (rec.source_updated_at is not None and rec.source_key == key
-            and (updated is None or rec.source_updated_at > updated))
+def _compare(rec: Record, updated: datetime | None, key: str | None) -> str:
+    """How ``rec`` relates to another copy of its id (updated then, with that key) whose payload
+    differs: ``newer`` (an edit: it replaces the other), ``stale`` (an older version, as an
+    eventually consistent search may serve: dropped) or ``conflict`` (another key, or the same
+    update time: two records claiming one id)."""
+    if rec.source_key != key or rec.source_updated_at is None or rec.source_updated_at == updated:
+        return "conflict"
+    return "newer" if updated is None or rec.source_updated_at > updated else "stale"
 
 
 def _check_ident(name: str) -> str:
@@ -401,14 +404,17 @@ class LandingStore:
         now = extracted_at or datetime.now(UTC)
         page_no = self._positions.next_page(stream, run_id)
         records, rejected = self._screen(stream, records, page_no)
-        # the derived records (``also``) of a rejected record wait with it
-        held = {q.source_id for _, q in rejected} - {r.source_id for r in records}
+        # the derived records (``also``) of a rejected record go with it: none when no copy of its
+        # id lands from this page, else only the one of the copy that lands (by its key)
+        landing = {r.source_id: r.source_key for r in records}
+        held = {q.source_id for _, q in rejected} - set(landing)
+        follow = {q.source_id: landing[q.source_id] for _, q in rejected if q.source_id in landing}
         pending = [(stream, Quarantined(storable(q.source_id) if q.source_id is not None else None,
                                         storable(q.reason), storable(q.payload_text))) for q in quarantined]
         pending += rejected
         pages = [(stream, records)]
         for other, other_records in (also or {}).items():
-            other_records, other_rejected = self._screen(other, other_records, page_no, held)
+            other_records, other_rejected = self._screen(other, other_records, page_no, held, follow)
             pending += other_rejected
             pages.append((other, other_records))
         if any(q.source_id is not None and self._pending.resolves(stream_of, q.source_id)
@@ -450,24 +456,29 @@ class LandingStore:
         self._maybe_flush()
         return result
 
-    def _screen(self, stream: str, records: Iterable[Record], page_no: int, held: Iterable[str | None] = ()
+    def _screen(self, stream: str, records: Iterable[Record], page_no: int, held: Iterable[str | None] = (),
+                follow: Mapping[str | None, str | None] | None = None
                 ) -> tuple[list[Record], list[tuple[str, Quarantined]]]:
         """The records of one page that can land, and the others as quarantine rows with their reason.
 
         Rejected: a payload that cannot be UTF-8 JSON (a lone surrogate, NaN), one bigger than
         ``max_record_bytes``, and a later copy of an id already seen in this run (in this page or
-        an earlier one) whose payload differs and is not a newer version (the same key and a
-        later ``source_updated_at``): two records claiming one id. An identical copy is simply
-        dropped; a newer version replaces the earlier one (an edit while the run was reading).
-        Records whose id is in ``held`` (derived from a rejected record) are left out.
+        an earlier one) whose payload differs under another key or at the same update time: two
+        records claiming one id (the first copy stays). An identical copy, or an older version
+        (same key, earlier ``source_updated_at``), is simply dropped; a newer version replaces the
+        earlier one (an edit while the run was reading).
+        Records whose id is in ``held`` (derived from a rejected record) are left out, and of those
+        whose id is in ``follow``, all but the first with the key given (derived from the copy that lands).
         """
         s = _check_ident(stream)
         held = set(held)
+        follow = follow or {}
         kept: dict[str, tuple[int, Record]] = {}  # id -> (its number in this page, the copy kept)
         rejected: list[tuple[str, Quarantined]] = []
         seen_before: dict[str, tuple[int, int]] = {}  # ids first seen on an earlier page of this run
         for index, rec in enumerate(records, 1):
-            if rec.source_id in held:
+            if rec.source_id in held or (rec.source_id in follow and (
+                    rec.source_key != follow[rec.source_id] or rec.source_id in kept)):
                 continue
             problem = self._problem(rec)
             if problem is not None:
@@ -478,8 +489,10 @@ class LandingStore:
                 first_index, first = earlier
                 if first.payload_digest == rec.payload_digest:
                     continue
-                if _newer_version(rec, first.source_updated_at, first.source_key):
+                relation = _compare(rec, first.source_updated_at, first.source_key)
+                if relation == "newer":
                     kept[rec.source_id] = (first_index, rec)
+                if relation != "conflict":
                     continue
                 rejected.append((s, self._conflict(rec, (page_no, index), (page_no, first_index), first.source_key)))
                 continue
@@ -495,11 +508,14 @@ class LandingStore:
             for source_id, first_seen in seen_before.items():
                 index, rec = kept[source_id]
                 state = held_now.get(source_id)
-                if (state is None or state.payload_hash == rec.payload_digest
-                        or _newer_version(rec, state.source_updated_at, state.source_key)):
+                if state is None or state.payload_hash == rec.payload_digest:
+                    continue
+                relation = _compare(rec, state.source_updated_at, state.source_key)
+                if relation == "newer":
                     continue
                 del kept[source_id]
-                rejected.append((s, self._conflict(rec, (page_no, index), first_seen, state.source_key)))
+                if relation == "conflict":
+                    rejected.append((s, self._conflict(rec, (page_no, index), first_seen, state.source_key)))
         return [rec for _, rec in kept.values()], rejected
 
     def _problem(self, rec: Record) -> tuple[str, str] | None:
