@@ -69,9 +69,9 @@ def storable(text: str) -> str:
 
 
 def quarantine_text(payload: Any) -> str:
-    """A payload that cannot be landed, as JSON text that can be stored (surrogates escaped,
-    NaN kept as written)."""
-    return json.dumps(payload, sort_keys=True, ensure_ascii=True, separators=(",", ":"), default=repr)
+    """A payload that cannot be landed, as JSON text that can be stored (only the surrogates
+    escaped, so the rest stays readable; NaN kept as written)."""
+    return storable(json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr))
 
 
 class RunPositions:
