@@ -162,3 +162,48 @@ def test_faults_over_http(faulty: Sandbox) -> None:
     r = requests.post(f"{faulty.jira_url}/_sandbox/faults", json={"nope": 1}, timeout=10)
     assert r.status_code == 400
     assert not [x for x in faulty.requests if x.path.startswith("/_sandbox")]
+
+
+def _planted(sb: Sandbox, kind: str) -> dict[str, dict]:
+    return {d["source"]: d for d in sb.manifest()["defects"] if d["kind"] == kind}
+
+
+def test_lone_surrogate_is_served_as_a_json_escape_by_every_server(faulty: Sandbox) -> None:
+    faulty.set_faults(lone_surrogate=True)
+    planted = _planted(faulty, "invalid_unicode_record")
+    assert set(planted) == {"jira", "notion", "slack"}
+    r = jira_get(faulty, f"/rest/api/3/issue/{planted['jira']['key']}", fields="summary")
+    assert r.status_code == 200 and b"\\ud800" in r.content  # legal JSON: the escape, not raw bytes
+    assert "\ud800" in r.json()["fields"]["summary"]
+    page = notion_client(faulty).pages.retrieve(page_id=planted["notion"]["key"])
+    title = "".join(t["plain_text"] for t in page["properties"]["Name"]["title"])
+    assert "\ud800" in title
+    channel, ts = planted["slack"]["key"].split(":")
+    history = slack_client(faulty).conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+    assert "\ud800" in history["messages"][0]["text"]
+    faulty.set_faults(lone_surrogate=False)
+    assert b"\\ud800" not in jira_get(faulty, f"/rest/api/3/issue/{planted['jira']['key']}").content
+
+
+def test_duplicate_id_serves_two_incidents_under_one_id(faulty: Sandbox) -> None:
+    faulty.set_faults(duplicate_id=True)
+    planted = _planted(faulty, "duplicate_id_record")["jira"]
+    found = jira_client(faulty).enhanced_search_issues(
+        f"{INCIDENTS} ORDER BY key ASC", maxResults=5000, fields=["summary"], json_result=True)["issues"]
+    by_id: dict[str, set[str]] = {}
+    for issue in found:
+        by_id.setdefault(issue["id"], set()).add(issue["key"])
+    [(shared_id, keys)] = [(i, k) for i, k in by_id.items() if len(k) > 1]
+    assert planted["key"] in keys and shared_id in planted["detail"]
+    assert jira_get(faulty, f"/rest/api/3/issue/{planted['key']}").json()["id"] == shared_id
+
+
+def test_html_answer_serves_a_login_page_with_status_200(faulty: Sandbox) -> None:
+    faulty.set_faults(html_answer=True, servers=("jira", "notion"))
+    r = jira_get(faulty, "/rest/api/3/field")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert r.text.startswith("<!DOCTYPE html>")
+    r = requests.get(f"{faulty.notion_url}/v1/users", timeout=30, headers={
+        "Authorization": f"Bearer {faulty.credentials['notion']['token']}", "Notion-Version": "2025-09-03"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert slack_client(faulty).auth_test()["ok"]  # slack is not in scope

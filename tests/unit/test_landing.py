@@ -119,6 +119,105 @@ def test_a_record_said_to_be_new_that_is_held_fails_the_commit_rather_than_lose_
     with LandingStore(tmp_path / "slack.duckdb", "slack", commit_interval_s=0) as store:
         store.save_page("messages", [_rec(1)], [], Cursor(T0, {"page": 1}), "run-1")
         with pytest.raises(duckdb.ConstraintException):
-            store.save_page("messages", [_rec(1, "b")], [], Cursor(T0, {"page": 2}), "run-1", known_new=True)
+            # (a later run: in the same run a second copy that is not newer would be quarantined)
+            store.save_page("messages", [_rec(1, "b")], [], Cursor(T0, {"page": 2}), "run-2", known_new=True)
         assert store.cursor("messages").in_progress == {"page": 1}
         assert store.con.execute("select payload->>'$.fields.summary' from raw.messages").fetchall() == [("a",)]
+
+
+def _quarantine(store: LandingStore) -> list[tuple]:
+    return store.con.execute(
+        "select stream, source_id, reason, payload_text, resolved_at is not null from raw.quarantine order by 2"
+    ).fetchall()
+
+
+def test_a_lone_surrogate_quarantines_its_record_and_the_rest_of_the_page_lands(tmp_path: Path):
+    """``"\\ud800"`` is legal JSON; Python parses it into a str no UTF-8 encoder takes. Before, the
+    whole page (and so the stream) failed with "'utf-8' codec can't encode character"."""
+    with LandingStore(tmp_path / "jira.duckdb", "jira") as store:
+        bad = _rec(2, "broken \ud800 text")
+        result = store.save_page("incidents", [_rec(1), bad, _rec(3)], [], Cursor(T0, {"page": 1}), "run-1")
+        assert (result.inserted, result.quarantined) == (2, 1)
+        assert store.live_ids("incidents") == {"1", "3"}
+        assert store.cursor("incidents").in_progress == {"page": 1}  # the cursor moved past it
+        [(stream, sid, reason, text, resolved)] = _quarantine(store)
+        assert (stream, sid, resolved) == ("incidents", "2", False)
+        assert reason == "invalid Unicode: lone surrogate U+D800 at $.fields.summary"
+        assert "broken \\ud800 text" in text  # kept as the source sent it (a JSON escape)
+        # the source fixes the text: it lands and the quarantine row is resolved
+        store.save_page("incidents", [_rec(2, "fixed")], [], Cursor(T0), "run-2")
+        assert store.live_ids("incidents") == {"1", "2", "3"}
+        assert _quarantine(store)[0][4] is True
+
+
+def test_what_utf8_json_cannot_carry_is_quarantined_wherever_it_is(tmp_path: Path):
+    with LandingStore(tmp_path / "slack.duckdb", "slack") as store:
+        records = [
+            Record("C1:1.0", "C1", T0, {"ts": "1.0", "text": "ok"}),
+            Record("C1:2.0", "C1", T0, {"ts": "2.0", "blocks": [{"elements": [{"text": "\udfff"}]}]}),
+            Record("C1:3.0", "C1", T0, {"ts": "3.0", "reactions": {"bad\ud83d": 1}}),
+            Record("C1:4.0", "C1", T0, {"ts": "4.0", "score": float("nan")}),
+            Record("C1:5.0", "C\ud800", T0, {"ts": "5.0"}),
+        ]
+        # a record the extractor quarantined itself may carry a surrogate too
+        theirs = Quarantined(None, "channel C1: 'ts' '\ud800' is not a Slack timestamp", '{"ts": "\ud800"}')
+        result = store.save_page("messages", records, [theirs], Cursor(), "run-1")
+        assert (result.inserted, result.quarantined) == (1, 5)
+        reasons = {r[1]: r[2] for r in _quarantine(store)}
+    assert reasons == {
+        "C1:2.0": "invalid Unicode: lone surrogate U+DFFF at $.blocks[0].elements[0].text",
+        "C1:3.0": "invalid Unicode: lone surrogate U+D83D in a key of $.reactions",
+        "C1:4.0": "not valid JSON: nan at $.score (JSON has no NaN or Infinity)",
+        "C1:5.0": "invalid Unicode: lone surrogate U+D800 in the record's key",
+        None: "channel C1: 'ts' '\\ud800' is not a Slack timestamp",
+    }
+
+
+def test_a_second_copy_of_an_id_with_another_payload_is_quarantined_and_named(tmp_path: Path):
+    """Two records claiming one id: the first lands, the later one is quarantined naming the id and
+    both positions (before, the page kept the last copy and nothing said the first had gone)."""
+    other = Record("1", "INC-9", datetime(2026, 1, 3, tzinfo=UTC), {"id": "1", "fields": {"summary": "another"}})
+    with LandingStore(tmp_path / "jira.duckdb", "jira") as store:
+        result = store.save_page("incidents", [_rec(1), _rec(2), _rec(1), other], [], Cursor(), "run-1")
+        assert (result.inserted, result.quarantined) == (2, 1)  # the identical copy is no problem
+        [(_, sid, reason, text, _)] = _quarantine(store)
+        assert sid == "1" and "another" in text  # another key: not a newer version, however recent
+        assert reason == ("duplicate id 1: record 4 of page 1 of this run (key INC-9) has a different payload "
+                          "from record 1 of page 1 (key INC-1), and is not a newer version; the first copy is kept")
+        held = store.con.execute("select payload->>'$.fields.summary' from raw.incidents where source_id = '1'")
+        assert held.fetchone() == ("a",)
+        # a copy with a later update time is an edit made while the run was reading: it lands
+        edited = Record("1", "INC-1", datetime(2026, 1, 2, tzinfo=UTC), {"id": "1", "fields": {"summary": "edited"}})
+        assert store.save_page("incidents", [edited], [], Cursor(), "run-1").updated == 1
+
+
+def test_a_conflicting_copy_on_a_later_page_of_the_run_is_quarantined_until_the_source_fixes_it(tmp_path: Path):
+    other = Record("1", "INC-9", T0, {"id": "1", "fields": {"summary": "another issue"}})
+    with LandingStore(tmp_path / "jira.duckdb", "jira", commit_interval_s=3600) as store:
+        store.save_page("incidents", [_rec(1), _rec(2)], [], Cursor(), "run-1")
+        result = store.save_page("incidents", [_rec(3), other], [], Cursor(), "run-1")
+        assert (result.inserted, result.quarantined) == (1, 1)
+        assert _quarantine(store)[0][2].startswith("duplicate id 1: record 2 of page 2 of this run (key INC-9) "
+                                                   "has a different payload from record 1 of page 1 (key INC-1)")
+        # the next run meets both again: the first copy is unchanged, the conflict stays open
+        store.save_page("incidents", [_rec(1), _rec(2)], [], Cursor(), "run-2")
+        store.save_page("incidents", [other], [], Cursor(), "run-2")
+        assert [r[4] for r in _quarantine(store)] == [False]
+        # the source fixes it (the second issue no longer claims the id): resolved
+        store.save_page("incidents", [_rec(1)], [], Cursor(), "run-3")
+        assert [r[4] for r in _quarantine(store)] == [True]
+        assert store.con.execute("select payload->>'$.fields.summary' from raw.incidents where source_id = '1'"
+                                 ).fetchone() == ("a",)
+
+
+
+def test_an_older_copy_later_in_the_run_is_dropped_not_landed_over_the_newer(tmp_path: Path):
+    """Search is eventually consistent: a later page may serve an issue's previous version. Before,
+    the page kept its last copy, so the older version replaced the newer one."""
+    newer = Record("1", "INC-1", datetime(2026, 1, 2, tzinfo=UTC), {"id": "1", "fields": {"summary": "edited"}})
+    with LandingStore(tmp_path / "jira.duckdb", "jira") as store:
+        result = store.save_page("incidents", [newer, _rec(1)], [], Cursor(), "run-1")
+        assert (result.inserted, result.quarantined) == (1, 0)
+        later = store.save_page("incidents", [_rec(1)], [], Cursor(), "run-1")
+        assert (later.updated, later.unchanged, later.quarantined) == (0, 0, 0)
+        assert store.con.execute("select payload->>'$.fields.summary' from raw.incidents").fetchall() == [("edited",)]

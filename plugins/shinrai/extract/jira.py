@@ -127,15 +127,23 @@ class FieldMap:
 
 
 def validate_issue(issue: Any, fields: FieldMap) -> str | None:
-    """Return why an issue cannot be landed, or None when it is well formed."""
+    """Return why an issue cannot be landed, or None when it is well formed (every part the
+    extractor reads is checked, so one odd issue is quarantined rather than stopping the stream)."""
     if not isinstance(issue, dict):
         return "issue is not a JSON object"
     for key in ("id", "key", "fields"):
         if not issue.get(key):
             return f"missing {key!r}"
+    if not isinstance(issue["key"], str):
+        return f"'key' {issue['key']!r} is not a string"
     body = issue["fields"]
     if not isinstance(body, dict):
         return "'fields' is not an object"
+    changelog = issue.get("changelog")
+    if changelog is not None and not (
+            isinstance(changelog, dict) and isinstance(changelog.get("histories") or [], list)
+            and all(isinstance(h, dict) for h in changelog.get("histories") or [])):
+        return "'changelog' is not an object with a list of histories"
     for name in REQUIRED_FIELDS:
         if body.get(name) in (None, ""):
             return f"missing required field {name!r}"

@@ -55,7 +55,11 @@ def validate_page(page: Any, source: DataSource) -> str | None:
         value = props.get(prop["name"])
         if value is None:
             return f"property {prop['name']!r} ({logical}) is missing"
+        if not isinstance(value, dict):
+            return f"property {prop['name']!r} ({logical}) is not an object"
         if prop["type"] in DATE_TYPES and value.get("date"):
+            if not isinstance(value["date"], dict):
+                return f"property {prop['name']!r} ({logical}) date {value['date']!r} is not an object"
             start = value["date"].get("start")
             try:
                 datetime.fromisoformat(str(start).replace("Z", "+00:00"))

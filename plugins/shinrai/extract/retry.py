@@ -5,6 +5,11 @@ retries 429 but not 5xx on POST, slack_sdk retries nothing by default), so their
 switched off in the hooks and every request goes through :func:`call`: a 429 waits exactly what
 ``Retry-After`` asks (bounded), 5xx and timeouts back off exponentially with jitter, and when the
 attempts run out :class:`SourceUnavailable` names the source and the cause, never the credentials.
+
+A source that answers with something that is not its API (an SSO login or maintenance page: status
+200, HTML) makes each client fail its own way, deep in its JSON parsing. The hooks check every
+answer's content type first and raise :class:`NotTheApi`, which :func:`call` turns into one line:
+"Jira is unavailable: answered HTML (status 200), not the API (host example.atlassian.net)".
 """
 
 from __future__ import annotations
@@ -32,6 +37,40 @@ class SourceUnavailable(RuntimeError):
         self.cause = cause
         self.exhausted = exhausted
         super().__init__(f"{source} is unavailable: {cause}")
+
+
+class NotTheApi(Exception):
+    """A success status whose body is declared something other than JSON (not retried: an SSO
+    page does not go away by asking again, and a maintenance page is better reported than waited
+    out for minutes)."""
+
+    def __init__(self, status: int, content_type: str, host: str):
+        self.status = status
+        self.content_type = content_type
+        self.host = host
+        super().__init__(self.cause)
+
+    @property
+    def cause(self) -> str:
+        kind = self.content_type.split(";", 1)[0].strip().lower()
+        what = "HTML" if "html" in kind else (kind or "something that is not JSON")
+        return f"answered {what} (status {self.status}), not the API (host {self.host})"
+
+
+def check_json_answer(status: int, content_type: str | None, host: str) -> None:
+    """Raise :class:`NotTheApi` for a success answer whose declared type is not JSON (an answer
+    without a type, or an error status, is left to the client)."""
+    if 200 <= status < 300 and content_type and "json" not in content_type.lower():
+        raise NotTheApi(status, content_type, host)
+
+
+def host_of(url: str | None) -> str:
+    """The host (and port) of ``url``, never its credentials, path or query."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    host = parts.hostname or "?"
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 @dataclass(frozen=True)
@@ -94,6 +133,8 @@ def call(
         return retrying(fn)
     except SourceUnavailable:
         raise
+    except NotTheApi as exc:
+        raise SourceUnavailable(source, exc.cause) from None
     except BaseException as exc:
         failure = classify(exc)
         if failure is None:

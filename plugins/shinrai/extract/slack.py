@@ -55,15 +55,23 @@ def ts_to_datetime(ts: str) -> datetime:
 
 
 def validate_message(message: Any) -> str | None:
+    """Why a message cannot be landed (every field the extractor reads from it is checked), or None."""
     if not isinstance(message, dict):
         return "message is not a JSON object"
     ts = message.get("ts")
     if not ts:
         return "missing 'ts'"
-    try:
-        float(ts)
-    except (TypeError, ValueError):
-        return f"'ts' {ts!r} is not a Slack timestamp"
+    edited = message.get("edited")
+    if edited is not None and not isinstance(edited, dict):
+        return f"'edited' {edited!r} is not an object"
+    for name, value in (("ts", ts), ("edited.ts", (edited or {}).get("ts")),
+                        ("latest_reply", message.get("latest_reply"))):
+        if value in (None, "") and name != "ts":
+            continue
+        try:
+            ts_to_datetime(value)
+        except (TypeError, ValueError, OverflowError, OSError):
+            return f"{name!r} {value!r} is not a Slack timestamp"
     return None
 
 

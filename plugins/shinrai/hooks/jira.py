@@ -2,7 +2,8 @@
 
 Connection: ``host`` is the site URL, ``login`` the account e-mail, ``password`` the API token.
 ``extra`` may set ``timeout`` (seconds). The client's own retries are off: every call goes
-through :mod:`shinrai.extract.retry` so that 429, 5xx and timeouts are handled one way.
+through :mod:`shinrai.extract.retry` so that 429, 5xx and timeouts are handled one way. Every
+answer's content type is checked before the client parses it (an HTML page: ``NotTheApi``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from shinrai.extract.retry import Failure, call
+from shinrai.extract.retry import Failure, call, check_json_answer, host_of
 
 if TYPE_CHECKING:
     from jira import JIRA
@@ -115,8 +116,19 @@ class JiraHook(BaseHook):
                 options={"rest_api_version": "3"},
                 max_retries=0,
                 timeout=float(extra.get("timeout", 60)),
+                get_server_info=False,  # asked below, once the answers are checked
             )
         )
+        host = host_of(server)
+
+        def check(response: Any, *args: Any, **kwargs: Any) -> None:
+            check_json_answer(response.status_code, response.headers.get("Content-Type"), host)
+
+        client._session.hooks["response"].append(check)
+        # what JIRA(get_server_info=True) does, now that an HTML answer is reported as such
+        info = self.call(client.server_info)
+        client._version = tuple(info["versionNumbers"])
+        client.deploymentType = info.get("deploymentType")
         from shinrai.extract.pacing import configured_pacers
 
         pacers = configured_pacers("jira")

@@ -2,7 +2,7 @@
 
 Connection: ``password`` is the integration token; ``host`` optionally overrides the API base URL
 (the sandbox); ``extra.timeout`` is in seconds. The client's retries are off; see
-:mod:`shinrai.extract.retry`.
+:mod:`shinrai.extract.retry`. Every answer's content type is checked before the client parses it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from shinrai.extract.retry import Failure, call
+from shinrai.extract.retry import Failure, call, check_json_answer, host_of
 
 if TYPE_CHECKING:
     from notion_client import Client
@@ -72,7 +72,14 @@ class NotionHook(BaseHook):
         }
         if conn.host:
             options["base_url"] = conn.host if "://" in conn.host else f"https://{conn.host}"
-        return Client(**options)
+        client = Client(**options)
+        host = host_of(client.options.base_url)
+
+        def check(response: Any) -> None:
+            check_json_answer(response.status_code, response.headers.get("content-type"), host)
+
+        client.client.event_hooks["response"].append(check)
+        return client
 
     def get_conn(self) -> Client:
         return self.client

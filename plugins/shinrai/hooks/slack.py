@@ -2,7 +2,8 @@
 
 Connection: ``password`` is the bot token; ``extra.base_url`` optionally overrides the API URL
 (the sandbox); ``extra.timeout`` is in seconds. slack_sdk retries nothing but connection errors
-by default; 429/5xx go through :mod:`shinrai.extract.retry`.
+by default; 429/5xx go through :mod:`shinrai.extract.retry`. An answer that is not JSON (slack_sdk
+turns it into a ``SlackApiError`` quoting the body) is reported as ``NotTheApi``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from shinrai.extract.retry import Failure, call
+from shinrai.extract.retry import Failure, call, check_json_answer, host_of
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -92,4 +93,26 @@ class SlackHook(BaseHook):
         return self.client
 
     def call(self, fn: Callable[[], T]) -> T:
-        return call("Slack", fn, classify_slack_error)
+        return call("Slack", lambda: _json_answers(fn), classify_slack_error)
+
+
+NON_JSON = "Received a response in a non-JSON format"  # slack_sdk's error for a body it cannot parse
+
+
+def _json_answers(fn: Callable[[], T]) -> T:
+    """``fn()``, with slack_sdk's error for a body that is not JSON raised as ``NotTheApi``."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        return fn()
+    except SlackApiError as exc:
+        response = exc.response
+        error = response.get("error") if hasattr(response, "get") else None
+        if isinstance(error, str) and error.startswith(NON_JSON):
+            headers = getattr(response, "headers", {}) or {}
+            kind = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+            if isinstance(kind, list):
+                kind = kind[0] if kind else None
+            check_json_answer(getattr(response, "status_code", 0) or 0, kind or "text/plain",
+                              host_of(getattr(response, "api_url", None)))
+        raise

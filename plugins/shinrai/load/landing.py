@@ -6,7 +6,10 @@ attaches the three files read-only (``dbt_project/profiles.yml``).
 
 Each stream gets ``raw.<stream>`` (the latest payload per source id, soft-deleted rows kept and
 flagged) and ``raw.<stream>__versions`` (every distinct payload ever seen, append-only, so the
-marts can be rebuilt from raw). ``raw.quarantine`` holds malformed records with their reason.
+marts can be rebuilt from raw). ``raw.quarantine`` holds malformed records with their reason: the
+extractors' (a missing field, a bad timestamp) and the store's own, which every source gets (a
+payload that cannot be UTF-8 JSON, one too big, a second copy of an id in a run that is not a newer
+version; :mod:`shinrai.load.checks`). One bad record never stops its page or its stream.
 ``state.cursors`` holds each stream's watermark and in-flight page token; it is written in the
 same transaction as the page it describes, so a task killed between pages resumes exactly there.
 Pages are committed in small batches (the first at once, then at least every ``commit_interval_s``,
@@ -29,11 +32,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import duckdb
 
 from shinrai import duckdb_lock
+from shinrai.load.checks import RunPositions, describe, payload_problem, quarantine_text, storable, surrogate_in
 from shinrai.load.pending import PendingWrites, StagedRow
 
 log = logging.getLogger(__name__)
@@ -54,7 +58,14 @@ class Record:
 
     @cached_property  # computed once: the size limit and the merge both need it
     def payload_json(self) -> str:
-        return json.dumps(self.payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        """Raises ValueError for NaN or Infinity (DuckDB's JSON has neither)."""
+        return json.dumps(self.payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False)
+
+    @cached_property
+    def payload_digest(self) -> str:
+        """Raises UnicodeEncodeError for a lone surrogate (see :mod:`shinrai.load.checks`)."""
+        return payload_hash(self.payload_json)
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,16 @@ class Quarantined:
     source_id: str | None
     reason: str
     payload_text: str
+
+
+class Held(NamedTuple):
+    """What the store holds for one id (staged or in the file)."""
+
+    payload_hash: str
+    is_deleted: bool
+    in_db: bool
+    source_updated_at: datetime | None
+    source_key: str | None
 
 
 @dataclass
@@ -84,6 +105,16 @@ class PageResult:
 
 def payload_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _compare(rec: Record, updated: datetime | None, key: str | None) -> str:
+    """How ``rec`` relates to another copy of its id (updated then, with that key) whose payload
+    differs: ``newer`` (an edit: it replaces the other), ``stale`` (an older version, as an
+    eventually consistent search may serve: dropped) or ``conflict`` (another key, or the same
+    update time: two records claiming one id)."""
+    if rec.source_key != key or rec.source_updated_at is None or rec.source_updated_at == updated:
+        return "conflict"
+    return "newer" if updated is None or rec.source_updated_at > updated else "stale"
 
 
 def _check_ident(name: str) -> str:
@@ -139,6 +170,7 @@ class LandingStore:
         self._open_quarantine: set[str] | None = None  # streams with unresolved quarantined ids
         self._pending = PendingWrites()
         self._last_commit = float("-inf")
+        self._positions = RunPositions()
 
     def __enter__(self) -> LandingStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -362,22 +394,34 @@ class LandingStore:
         Slack channel never read before), so they are not looked up; were one held after all, the
         commit would fail on its primary key rather than lose anything.
 
-        The page is staged and committed with the pages around it (:meth:`flush`); the counts
-        returned are final. A page that fails to stage (e.g. a payload that is not JSON) leaves
-        nothing staged.
+        One bad record is quarantined and the rest of the page lands (:meth:`_screen`): a payload
+        that cannot be stored as UTF-8 JSON, one over ``max_record_bytes``, or a second copy of an
+        id already seen in this run with a different payload that is not a newer version (the
+        first copy stays; the second is quarantined naming both positions). The page is staged and
+        committed with the pages around it (:meth:`flush`); the counts returned are final. A page
+        that fails to stage (e.g. a payload that is not a JSON value at all) leaves nothing staged.
         """
         now = extracted_at or datetime.now(UTC)
-        records, oversized = self._split_oversized(stream, records)
-        held = {q.source_id for _, q in oversized}  # their derived records (``also``) wait with them
-        pending = [(stream, q) for q in quarantined] + oversized
+        page_no = self._positions.next_page(stream, run_id)
+        records, rejected = self._screen(stream, records, page_no)
+        # the derived records (``also``) of a rejected record go with it: none when no copy of its
+        # id lands from this page, else only the one of the copy that lands (by its key)
+        landing = {r.source_id: r.source_key for r in records}
+        held = {q.source_id for _, q in rejected} - set(landing)
+        follow = {q.source_id: landing[q.source_id] for _, q in rejected if q.source_id in landing}
+        pending = [(stream, Quarantined(storable(q.source_id) if q.source_id is not None else None,
+                                        storable(q.reason), storable(q.payload_text))) for q in quarantined]
+        pending += rejected
         pages = [(stream, records)]
         for other, other_records in (also or {}).items():
-            other_records, other_oversized = self._split_oversized(other, other_records, held)
-            pending += other_oversized
+            other_records, other_rejected = self._screen(other, other_records, page_no, held, follow)
+            pending += other_rejected
             pages.append((other, other_records))
         if any(q.source_id is not None and self._pending.resolves(stream_of, q.source_id)
                for stream_of, q in pending):
             self.flush()  # an earlier page's good copy resolves older quarantine rows, not this one
+        # an id quarantined by this page stays open even if another copy of it lands with the page
+        open_now = {(stream_of, q.source_id) for stream_of, q in pending}
         # everything that can fail (serialising, looking up what we hold) happens before staging
         plans = [(s, self._plan(s, recs, known_new and s == stream)) for s, recs in pages]
         deletions = self._live_among(stream, deleted)
@@ -391,7 +435,7 @@ class LandingStore:
                     row.first_extracted_at = row.extracted_at = now
                     row.run_id = run_id
                     self._pending.stage_row(s, source_id, row)
-                if resolve:
+                if resolve and (s, source_id) not in open_now:
                     self._pending.stage_resolution(s, source_id, now)
             result.inserted += counts["inserted"]
             result.updated += counts["updated"]
@@ -412,27 +456,97 @@ class LandingStore:
         self._maybe_flush()
         return result
 
-    def _split_oversized(self, stream: str, records: Iterable[Record], held: Iterable[str | None] = ()
-                         ) -> tuple[list[Record], list[tuple[str, Quarantined]]]:
-        """Records within ``max_record_bytes``, and the others as quarantine rows with their size.
-        Records whose id is in ``held`` (derived from an oversized record) are left out."""
-        limit = self.max_record_bytes
+    def _screen(self, stream: str, records: Iterable[Record], page_no: int, held: Iterable[str | None] = (),
+                follow: Mapping[str | None, str | None] | None = None
+                ) -> tuple[list[Record], list[tuple[str, Quarantined]]]:
+        """The records of one page that can land, and the others as quarantine rows with their reason.
+
+        Rejected: a payload that cannot be UTF-8 JSON (a lone surrogate, NaN), one bigger than
+        ``max_record_bytes``, and a later copy of an id already seen in this run (in this page or
+        an earlier one) whose payload differs under another key or at the same update time: two
+        records claiming one id (the first copy stays). An identical copy, or an older version
+        (same key, earlier ``source_updated_at``), is simply dropped; a newer version replaces the
+        earlier one (an edit while the run was reading).
+        Records whose id is in ``held`` (derived from a rejected record) are left out, and of those
+        whose id is in ``follow``, all but the first with the key given (derived from the copy that lands).
+        """
+        s = _check_ident(stream)
         held = set(held)
-        kept: list[Record] = []
-        oversized: list[tuple[str, Quarantined]] = []
-        for rec in records:
-            if rec.source_id in held:
+        follow = follow or {}
+        kept: dict[str, tuple[int, Record]] = {}  # id -> (its number in this page, the copy kept)
+        rejected: list[tuple[str, Quarantined]] = []
+        seen_before: dict[str, tuple[int, int]] = {}  # ids first seen on an earlier page of this run
+        for index, rec in enumerate(records, 1):
+            if rec.source_id in held or (rec.source_id in follow and (
+                    rec.source_key != follow[rec.source_id] or rec.source_id in kept)):
                 continue
-            if limit is not None:
-                text = rec.payload_json
-                # a character is at most 4 bytes of UTF-8: most records need no encoding to be judged
-                size = len(text) if len(text) * 4 <= limit else len(text.encode("utf-8"))
-                if size > limit:
-                    reason = f"record is {size:,} bytes of JSON, more than landing.max_record_bytes ({limit:,})"
-                    oversized.append((stream, Quarantined(rec.source_id, reason, text)))
+            problem = self._problem(rec)
+            if problem is not None:
+                rejected.append((s, Quarantined(storable(rec.source_id), *problem)))
+                continue
+            earlier = kept.get(rec.source_id)
+            if earlier is not None:
+                first_index, first = earlier
+                if first.payload_digest == rec.payload_digest:
                     continue
-            kept.append(rec)
-        return kept, oversized
+                relation = _compare(rec, first.source_updated_at, first.source_key)
+                if relation == "newer":
+                    kept[rec.source_id] = (first_index, rec)
+                if relation != "conflict":
+                    continue
+                rejected.append((s, self._conflict(rec, (page_no, index), (page_no, first_index), first.source_key)))
+                continue
+            first_seen = self._positions.first(s, rec.source_id)
+            if first_seen is not None:
+                seen_before[rec.source_id] = first_seen
+            else:
+                self._positions.remember(s, rec.source_id, page_no, index)
+            kept[rec.source_id] = (index, rec)
+        if seen_before:  # compare with the copy held (the first one of this run, or a newer one)
+            self.ensure_stream(s)
+            held_now = self._held(s, list(seen_before))
+            for source_id, first_seen in seen_before.items():
+                index, rec = kept[source_id]
+                state = held_now.get(source_id)
+                if state is None or state.payload_hash == rec.payload_digest:
+                    continue
+                relation = _compare(rec, state.source_updated_at, state.source_key)
+                if relation == "newer":
+                    continue
+                del kept[source_id]
+                if relation == "conflict":
+                    rejected.append((s, self._conflict(rec, (page_no, index), first_seen, state.source_key)))
+        return [rec for _, rec in kept.values()], rejected
+
+    def _problem(self, rec: Record) -> tuple[str, str] | None:
+        """(reason, text to keep) when the record cannot be landed on its own account, else None."""
+        for name, value in (("id", rec.source_id), ("key", rec.source_key)):
+            code = surrogate_in(value) if isinstance(value, str) else None
+            if code:
+                return f"invalid Unicode: lone surrogate {code} in the record's {name}", quarantine_text(rec.payload)
+        try:
+            rec.payload_digest  # noqa: B018 - encodes the payload: what cannot be stored fails here
+        except (UnicodeEncodeError, ValueError):
+            reason = payload_problem(rec.payload)
+            if reason is None:  # not the source's data (e.g. a circular structure): our bug
+                raise
+            return reason, quarantine_text(rec.payload)
+        limit = self.max_record_bytes
+        if limit is not None:
+            text = rec.payload_json
+            # a character is at most 4 bytes of UTF-8: most records need no encoding to be judged
+            size = len(text) if len(text) * 4 <= limit else len(text.encode("utf-8"))
+            if size > limit:
+                return f"record is {size:,} bytes of JSON, more than landing.max_record_bytes ({limit:,})", text
+        return None
+
+    @staticmethod
+    def _conflict(rec: Record, here: tuple[int, int], first: tuple[int, int], first_key: str | None) -> Quarantined:
+        keys = (f" (key {rec.source_key})" if rec.source_key else "",
+                f" (key {first_key})" if first_key else "")
+        reason = (f"duplicate id {rec.source_id}: {describe(*here)} of this run{keys[0]} has a different "
+                  f"payload from {describe(*first)}{keys[1]}, and is not a newer version; the first copy is kept")
+        return Quarantined(rec.source_id, storable(reason), rec.payload_json)
 
     def _plan(self, stream: str, records: Iterable[Record], known_new: bool = False
               ) -> list[tuple[str, str, StagedRow]]:
@@ -448,36 +562,36 @@ class LandingStore:
         plan = []
         epoch = datetime.min.replace(tzinfo=UTC)  # placeholders: save_page stamps the staged rows
         for source_id, rec in latest.items():
-            text = rec.payload_json
-            digest = payload_hash(text)
+            text, digest = rec.payload_json, rec.payload_digest
             state = held.get(source_id)
             if state is None:
                 status, in_db = "inserted", False
             else:
-                in_db = state[2]
-                status = "updated" if state[0] != digest or state[1] else "unchanged"
+                in_db = state.in_db
+                status = "updated" if state.payload_hash != digest or state.is_deleted else "unchanged"
             plan.append((source_id, status, StagedRow(rec.source_key, rec.source_updated_at, text, digest,
                                                       epoch, epoch, "", in_db)))
         return plan
 
-    def _held(self, stream: str, ids: list[str], look_in_file: bool = True) -> dict[str, tuple[str, bool, bool]]:
-        """For the ids we hold (staged or in the file): (payload hash, is deleted, is in the file)."""
+    def _held(self, stream: str, ids: list[str], look_in_file: bool = True) -> dict[str, Held]:
+        """What we hold (staged or in the file) for those of ``ids`` we hold."""
         staged = self._pending.rows.get(stream, {})
         deletes = self._pending.deletes.get(stream, {})
-        out: dict[str, tuple[str, bool, bool]] = {}
+        out: dict[str, Held] = {}
         missing = []
         for source_id in ids:
             row = staged.get(source_id)
             if row is not None:
-                out[source_id] = (row.payload_hash, source_id in deletes, row.in_db)
+                out[source_id] = Held(row.payload_hash, source_id in deletes, row.in_db, row.source_updated_at,
+                                      row.source_key)
             else:
                 missing.append(source_id)
         if missing and look_in_file:
-            for source_id, digest, deleted in self._db.execute(
-                f"select source_id, payload_hash, is_deleted from raw.{stream} "
+            for source_id, digest, deleted, updated, key in self._db.execute(
+                f"select source_id, payload_hash, is_deleted, source_updated_at, source_key from raw.{stream} "
                 "where source_id in (select unnest(?::varchar[]))", [missing]
             ).fetchall():
-                out[source_id] = (digest, deleted or source_id in deletes, True)
+                out[source_id] = Held(digest, deleted or source_id in deletes, True, updated, key)
         return out
 
     def _live_among(self, stream: str, source_ids: Iterable[str]) -> list[str]:
@@ -487,7 +601,7 @@ class LandingStore:
         s = _check_ident(stream)
         self.ensure_stream(s)
         held = self._held(s, ids)
-        return [i for i in ids if i in held and not held[i][1]]
+        return [i for i in ids if i in held and not held[i].is_deleted]
 
     def _quarantine_streams(self) -> set[str]:
         """Streams with unresolved quarantined records that have an id (read once per open store)."""

@@ -134,7 +134,7 @@ class PendingWrites:
                     """,
                     _columns(changed),
                 )
-        if self.quarantine:
+        if self.quarantine:  # a record quarantined again is open again, whatever landed in between
             con.execute(
                 """
                 insert into raw.quarantine as q (stream, source_id, payload_hash, reason, payload_text,
@@ -143,7 +143,7 @@ class PendingWrites:
                     unnest(?::varchar[]), unnest(?::timestamptz[]), unnest(?::timestamptz[]), unnest(?::varchar[]),
                     null
                 on conflict (stream, payload_hash) do update set
-                    last_seen_at = excluded.last_seen_at, run_id = excluded.run_id
+                    last_seen_at = excluded.last_seen_at, run_id = excluded.run_id, resolved_at = null
                 """,
                 [list(c) for c in zip(*self.quarantine.values(), strict=True)],
             )

@@ -1,5 +1,6 @@
 """Fault knobs (``Faults``) and the injector: latency, slow bursts, 429 storms, published rate limits,
-5xx bursts, and planted large and oversized text records."""
+5xx bursts, HTML answers, planted large and oversized text records, a lone surrogate and a
+duplicated Jira id."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ class Faults:
     slow_share: float = 0.0  # this share of data requests is slow (spread evenly, like rate_429)
     large_text_bytes: int = 0  # when > 0, one planted record per source carries a text of this many UTF-8 bytes
     oversized_bytes: int = 0  # when > 0, another planted record per source is padded past this many bytes
+    lone_surrogate: bool = False  # one record per source carries "\ud800" (legal JSON) in its text
+    duplicate_id: bool = False  # Jira serves one incident under the id of another (a different payload)
+    html_answer: bool = False  # data requests answer 200 with an HTML page (an SSO login, maintenance)
     servers: tuple[str, ...] = SERVERS
 
     def validate(self) -> None:
@@ -147,6 +151,10 @@ class FaultInjector:
 
     def active(self, server: str) -> bool:
         return server in self.faults.servers
+
+    def html_answer(self, server: str) -> bool:
+        """Whether this server answers data requests with an HTML page (status 200) instead of the API."""
+        return self.faults.html_answer and self.active(server)
 
     def latency_s(self, server: str) -> float:
         return self.faults.latency_ms / 1000.0 if self.active(server) else 0.0

@@ -74,8 +74,19 @@ class App(Protocol):
 ControlFn = Callable[[str, Request], Response | None]
 
 
+HTML_PAGE = (
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in to continue</title></head>\n"
+    "<body><h1>Sign in to continue</h1><p>Your organization requires single sign-on.</p>"
+    "<form method=\"post\" action=\"/login\"><button>Continue with SSO</button></form></body></html>\n"
+)
+
+
 def json_bytes(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (Faults.lone_surrogate): sent as its JSON escape
+        return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def flat_query(query: dict[str, list[str]]) -> dict:
@@ -112,6 +123,8 @@ def make_handler(
                 injected = injector.decide(app.name, family)
                 if injected is not None:
                     resp = app.fault_response(injected)
+                elif injector.html_answer(app.name):  # what an SSO proxy or a maintenance page serves
+                    resp = Response(200, HTML_PAGE, content_type="text/html; charset=utf-8")
             if resp is None:
                 try:
                     resp = app.handle(req)

@@ -14,6 +14,7 @@ from .httpbase import Request, Response, flat_query
 from .jira_render import JiraRenderer, adf, adf_text, field_name, field_schema, release_description
 from .jql import UNBOUNDED, JqlError, Query, compile_jql
 from .model import INCIDENT_PROJECT_ID, INCIDENT_PROJECT_KEY, PRODUCT_BY_KEY, PRODUCTS, Issue, Release
+from .planted_text import impostor
 from .planted_text import texts as planted_texts
 from .state import SandboxState
 from .timefmt import jira_ts, jst_date
@@ -278,13 +279,14 @@ class JiraApp:
         issues = []
         malformed = self.state.faults.malformed and self.state.injector.active("jira")
         summaries = planted_texts(self.state, "jira")
+        dup_id = impostor(self.state)
         for iid in page:
             live = self.org.by_id[iid]
             view = live if iid in reconcile else self.state.search_view(live, now)
-            issues.append(r.issue(
+            issues.append(_with_id(r.issue(
                 view, field_ids, v, changelog_cap=SEARCH_CHANGELOG_CAP if "changelog" in expand else None,
                 comments=self._comments(view, v), malformed=malformed, summaries=summaries,
-            ))
+            ), dup_id))
         body: dict = {"issues": issues}
         if not is_last:
             body["nextPageToken"] = self.codec.encode({"o": next_offset, "q": qh, "d": dup_done,
@@ -320,7 +322,7 @@ class JiraApp:
             comments=self._comments(issue, v), malformed=malformed, names="names" in expand,
             summaries=planted_texts(self.state, "jira"),
         )
-        return Response(200, body)
+        return Response(200, _with_id(body, impostor(self.state)))
 
     def changelog(self, req: Request, v: str, issue: Issue) -> Response:
         try:
@@ -495,3 +497,14 @@ def normalise_fields(values: object) -> list[str]:
     if exclude and not include and not any(t in ("id", "key", "issuekey") for t in tokens):
         include = list(js.NAVIGABLE_FIELD_IDS)
     return [f for f in dict.fromkeys(include) if f not in exclude]
+
+
+def _with_id(issue: dict, dup: tuple[str, int] | None) -> dict:
+    """``issue`` as served; the impostor of ``Faults.duplicate_id`` under its victim's id."""
+    if dup is None or issue.get("key") != dup[0]:
+        return issue
+    own = issue["id"]
+    issue["id"] = str(dup[1])
+    if isinstance(issue.get("self"), str):
+        issue["self"] = issue["self"].removesuffix(f"/{own}") + f"/{dup[1]}"
+    return issue

@@ -13,6 +13,12 @@ With ``oversized_bytes = N``, another record per source is padded the same way t
 text (so its JSON is bigger than N): a Jira prevention action's summary, a release-calendar page's
 title and another Slack message. The chosen records are never planted defects or malformed records;
 both kinds are listed in the manifest (``large_text_record``, ``oversized_record``) with their keys.
+
+With ``lone_surrogate``, a third record per source (a Jira incident's summary, a risk record's
+title, a Slack message's text) carries a lone UTF-16 surrogate, sent as the JSON escape
+``\ud800``: legal JSON that no UTF-8 encoder accepts once parsed (manifest: ``invalid_unicode_record``).
+With ``duplicate_id``, Jira serves one incident under the id of another (``duplicate_id_record``:
+``key`` is the impostor, ``detail`` names the incident whose id it takes); see :func:`impostor`.
 Nothing is re-stamped: set the knobs before the first extraction (or run a full refresh).
 """
 
@@ -80,9 +86,19 @@ def targets(state: SandboxState) -> dict[str, dict[str, str]]:
         messages = [f"{ch.id}:{m['ts']}" for m in top[1:] if not m.get("subtype") and not m.get("reply_count")]
         if len(messages) >= 2:
             break
+    if len(messages) < 3:  # the lone surrogate's message: from the same channel, or the next one with one
+        for ch in sorted((c for c in org.channels if c.kind == "incident" and c.id not in taken
+                          and not any(m.startswith(f"{c.id}:") for m in messages)), key=lambda c: c.index):
+            top = state.content.messages(ch).top
+            extra = [f"{ch.id}:{m['ts']}" for m in top[1:] if not m.get("subtype") and not m.get("reply_count")]
+            if extra:
+                messages = [*messages[:2], extra[0]]
+                break
     out = {
         "large": {"jira": incidents[0].key, "notion": risks[0].page_id, "slack": messages[0]},
         "oversized": {"jira": actions[0].key, "notion": releases[0].page_id, "slack": messages[1]},
+        "surrogate": {"jira": incidents[1].key, "notion": risks[1].page_id, "slack": messages[2]},
+        "duplicate": {"jira": incidents[2].key, "id_of": incidents[3].key},
     }
     state.text_targets = out
     return out
@@ -91,6 +107,7 @@ def targets(state: SandboxState) -> dict[str, dict[str, str]]:
 STREAMS = {
     "large": {"jira": "jira.incidents", "notion": "notion.risk_records", "slack": "slack.messages"},
     "oversized": {"jira": "jira.actions", "notion": "notion.release_calendar", "slack": "slack.messages"},
+    "surrogate": {"jira": "jira.incidents", "notion": "notion.risk_records", "slack": "slack.messages"},
 }
 FIELDS = {"jira": "summary", "notion": "title", "slack": "text"}
 
@@ -98,10 +115,13 @@ FIELDS = {"jira": "summary", "notion": "title", "slack": "text"}
 def texts(state: SandboxState, source: str) -> dict[str, str]:
     """The planted texts a server serves now: record key -> text (empty when both knobs are off)."""
     f = state.faults
-    if not (f.large_text_bytes or f.oversized_bytes) or not state.injector.active(source):
+    if not (f.large_text_bytes or f.oversized_bytes or f.lone_surrogate) or not state.injector.active(source):
         return {}
     chosen = targets(state)
     out: dict[str, str] = {}
+    if f.lone_surrogate:
+        key = chosen["surrogate"][source]
+        out[key] = SURROGATE_TEXT.format(key=key)
     if f.large_text_bytes:
         key = chosen["large"][source]
         out[key] = unicode_text(int(f.large_text_bytes), key)
@@ -111,10 +131,32 @@ def texts(state: SandboxState, source: str) -> dict[str, str]:
     return out
 
 
+SURROGATE_TEXT = "[{key}] half of an emoji: \ud800 (a lone UTF-16 surrogate)"
+
+
+def impostor(state: SandboxState) -> tuple[str, int] | None:
+    """With ``Faults.duplicate_id``: (the key of the incident Jira serves under another's id, that
+    id), else None."""
+    if not (state.faults.duplicate_id and state.injector.active("jira")):
+        return None
+    chosen = targets(state)["duplicate"]
+    victim = next(i for i in state.org.issues if i.key == chosen["id_of"])
+    return chosen["jira"], victim.id
+
+
 def defects(state: SandboxState) -> list[dict]:
     """Manifest entries for the planted text records in force."""
     f = state.faults
     out = []
+    if f.lone_surrogate:
+        for source, key in targets(state)["surrogate"].items():
+            if state.injector.active(source):
+                out.append({"kind": "invalid_unicode_record", "source": source, "stream": STREAMS["surrogate"][source],
+                            "key": key, "detail": f"{FIELDS[source]} holds a lone UTF-16 surrogate, sent as \\ud800"})
+    if (dup := impostor(state)) is not None:
+        victim = targets(state)["duplicate"]["id_of"]
+        out.append({"kind": "duplicate_id_record", "source": "jira", "stream": "jira.incidents", "key": dup[0],
+                    "detail": f"served with the id of {victim} ({dup[1]}): two issues with one id"})
     for kind, knob in (("large", f.large_text_bytes), ("oversized", f.oversized_bytes)):
         if not knob:
             continue
