@@ -25,7 +25,7 @@ from .timefmt import at_midnight_jst, to_jst
 RATE_AT_REFERENCE = 0.35
 WEEKEND_FACTOR = 0.6
 NIGHT_FACTOR = 0.45
-LONG_RUNNING_SHARE = 0.3
+LONG_RUNNING_SHARE = 0.5  # as on the reference day: half the last fortnight's incidents are still open
 ACTION_COUNT_WEIGHTS = (5, 12, 20, 22, 18, 12, 7, 4)
 
 
@@ -117,7 +117,7 @@ def new_incidents(ctx: IssueContext, anchor_t: float, first_gen: int) -> list[Is
 
 
 def _delay_recovery(r, inc: Issue) -> None:
-    delay = lognormal(r, 5 * DAY, 0.6)
+    delay = lognormal(r, 8 * DAY, 0.7)
     assert inc.recovered is not None and inc.resolved0 is not None
     inc.recovered = round_minute(inc.recovered + delay)
     inc.resolved0 = round_ms(inc.resolved0 + delay)
