@@ -197,8 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=7, help="sandbox organisation seed (default 7)")
         p.add_argument("--scale", type=float, default=1.0, help="sandbox scale factor (default 1.0)")
         p.add_argument("--anchor", default="today",
-                       help="the day sandbox history ends (YYYY-MM-DD; default: today in Asia/Tokyo, so the "
-                            "last closed month has data and reminders fall due around now)")
+                       help="the day sandbox history ends (YYYY-MM-DD, 2026-11-01 or later; default: today in "
+                            "Asia/Tokyo, so the last closed month has data and reminders fall due around now). "
+                            "A later day is the same organisation moved on: it keeps every earlier record")
 
     demo = sub.add_parser("demo", help="run the nightly job once against the built-in sandbox")
     org_args(demo)

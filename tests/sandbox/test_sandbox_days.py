@@ -38,7 +38,7 @@ def _records(org: Org) -> dict[str, dict]:
         "issues": {i.key: (i.id, i.kind, i.created) for i in org.issues},
         "closed": {i.key: tuple(getattr(i, f) for f in STAGES) for i in org.issues
                    if i.status in ("Closed", "Published", "Done", "Won't Do")},
-        "versions": {r.version_id: r.page_id for r in org.releases},
+        "versions": {r.version_id: (r.page_id, r.name, r.at, r.product) for r in org.releases},
         "risks": {r.page_id: (r.created, r.status) for r in org.risks},
         "channels": {c.id: c.name for c in org.channels},
         "messages": messages,

@@ -12,10 +12,11 @@ anchor only adds records created after the earlier one and edits the open ones: 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import replace
 from datetime import timedelta
 
-from .gen_issues import DAY, HOUR, MIN, IssueContext, _incident
+from .gen_issues import DAY, HOUR, MIN, RELEASE_WINDOW, IssueContext, _incident
 from .ids import lognormal, rng_for, round_minute, round_ms
 from .model import PRODUCT_BY_CODE, PRODUCTS, Issue
 from .text import ACTIONS
@@ -25,6 +26,7 @@ from .timefmt import at_midnight_jst, to_jst
 RATE_AT_REFERENCE = 0.35
 WEEKEND_FACTOR = 0.6
 NIGHT_FACTOR = 0.45
+RELEASE_SHARE = 0.9
 LONG_RUNNING_SHARE = 0.5  # as on the reference day: half the last fortnight's incidents are still open
 ACTION_COUNT_WEIGHTS = (5, 12, 20, 22, 18, 12, 7, 4)
 
@@ -87,6 +89,10 @@ def _poisson(r, lam: float) -> int:
 def new_incidents(ctx: IssueContext, anchor_t: float, first_gen: int) -> list[Issue]:
     """Incidents of the days from the reference day to the anchor, created before the anchor."""
     forever = replace(ctx, anchor_t=math.inf)
+    released: dict[str, tuple[list[float], list[int]]] = {p.code: ([], []) for p in PRODUCTS}
+    for rel in sorted(ctx.releases, key=lambda x: x.at):  # every release before each incident is known
+        released[rel.product][0].append(rel.at)
+        released[rel.product][1].append(rel.index)
     rate = daily_rate(ctx)
     weights = [p.weight for p in PRODUCTS]
     out: list[Issue] = []
@@ -103,7 +109,14 @@ def new_incidents(ctx: IssueContext, anchor_t: float, first_gen: int) -> list[Is
                 if r.random() < (NIGHT_FACTOR if hour < 8 or hour >= 21 else 1.0):
                     break
             product = r.choices(PRODUCTS, weights)[0]
-            inc = _incident(forever, r, gen, product.code, t, None)
+            release = None
+            times, idxs = released[product.code]
+            k = bisect_right(times, t) - 1
+            # within 72 hours of its product's latest release, an incident is mostly caused by it (the
+            # time stays: moving it back to the release would put a new record in the known past)
+            if k >= 0 and t - times[k] < RELEASE_WINDOW and r.random() < RELEASE_SHARE:
+                release = idxs[k]
+            inc = _incident(forever, r, gen, product.code, t, release)
             gen += 1
             if r.random() < LONG_RUNNING_SHARE:  # some take days to recover (the reference day has them too)
                 _delay_recovery(r, inc)

@@ -10,7 +10,7 @@ from .defects import plant_issue_defects, plant_risk_defects
 from .gen_issues import IssueContext, generate_actions, generate_incidents, generate_postmortems, number_and_link
 from .gen_later import grow
 from .gen_notion import generate_risks
-from .gen_releases import generate_releases
+from .gen_releases import generate_releases, later_releases
 from .gen_slack import plan_channels
 from .ids import hex24, rng_for, slack_style, uuid4
 from .model import PRODUCTS, Bot, Channel, Org, Person
@@ -100,6 +100,7 @@ def generate_org(seed: int = 7, scale: float = 1.0, anchor: date = REFERENCE_ANC
     defects += risk_defects
     malformed += risk_malformed
     reference_ids = {i.id for i in incidents}
+    releases.extend(later_releases(seed, scale, start_t, ref_t, releases, anchor_t))
     grow(ctx, anchor_t, incidents, pms, pm_parents, actions, action_parents, {p.index for p in people if p.left})
     issues = number_and_link(incidents, pms, pm_parents, actions, action_parents)
     del pm_parents, action_parents
