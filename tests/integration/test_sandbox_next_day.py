@@ -22,9 +22,9 @@ from shinrai.sandbox import Sandbox
 from shinrai.sandbox.timefmt import at_midnight_jst
 from shinrai.settings import paths
 
-# two days after the reference day on which, at 0.25x, a postmortem and an action are created and
+# two days after the reference day on which, at 0.1x, a postmortem and an action are created and
 # open incidents move on
-DAY_1, DAY_2 = date(2026, 11, 3), date(2026, 11, 4)
+DAY_1, DAY_2 = date(2026, 11, 4), date(2026, 11, 5)
 STREAMS = {"jira": ("incidents", "postmortems", "actions", "versions"),
            "notion": ("risk_records", "release_calendar"), "slack": ("messages",)}
 
@@ -43,7 +43,7 @@ def _extract(day: date, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, dict
     """The nightly extraction (the three sources at once) against the sandbox as of ``day``."""
     run_id = f"night-{day.isoformat()}"
     now = datetime.fromtimestamp(at_midnight_jst(day) + 6 * 3600, UTC)  # the Slack lookback's clock
-    with Sandbox(seed=7, scale=0.25, anchor=day) as sb:
+    with Sandbox(seed=7, scale=0.1, anchor=day) as sb:
         for key, value in sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials).items():
             monkeypatch.setenv(key, value)
         with ThreadPoolExecutor(max_workers=3) as pool:
