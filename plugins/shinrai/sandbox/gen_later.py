@@ -33,7 +33,8 @@ ACTION_COUNT_WEIGHTS = (5, 12, 20, 22, 18, 12, 7, 4)
 
 def grow(ctx: IssueContext, anchor_t: float, incidents: list[Issue], pms: list[Issue], pm_parents: list[Issue],
          actions: list[Issue], action_parents: list[Issue], left: set[int]) -> None:
-    """Extends the reference-day lists in place to ``anchor_t`` (> ``ctx.anchor_t``, the reference)."""
+    """Extends the reference-day lists in place to ``anchor_t`` (>= ``ctx.anchor_t``, the reference day;
+    on it, only the open records get their whole lifecycle, which their Slack channels are drawn from)."""
     base_incidents, base_pms = list(incidents), list(pms)
     base_action_gens = {a.gen for a in actions}
     moving = [inc for inc in base_incidents if inc.status0 != "Closed"]
