@@ -24,12 +24,32 @@ def _airflow(args: list[str], env: dict[str, str]) -> None:
 
 
 def _anchor(ns: argparse.Namespace) -> date:
+    """The sandbox's anchor day; one line and exit 2 when it is not a day the sandbox can serve."""
+    from shinrai.sandbox.org import REFERENCE_ANCHOR
+
     if ns.anchor == "today":
         from datetime import datetime
         from zoneinfo import ZoneInfo
 
-        return datetime.now(ZoneInfo("Asia/Tokyo")).date()
-    return date.fromisoformat(ns.anchor)
+        day = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    else:
+        try:
+            day = date.fromisoformat(ns.anchor)
+        except ValueError:
+            raise SystemExit(f"shinrai: --anchor {ns.anchor!r} is not a day (YYYY-MM-DD) or 'today'") from None
+    if day < REFERENCE_ANCHOR:
+        raise SystemExit(f"shinrai: --anchor {day.isoformat()} is before {REFERENCE_ANCHOR.isoformat()}: the "
+                         "sandbox's history is generated up to that day and only grows after it")
+    return day
+
+
+def _claim_home(home: Path, ns: argparse.Namespace, anchor: date) -> None:
+    """Start over (and say so) when the home holds another sandbox organisation or a later day of it."""
+    from shinrai.sandbox.home import claim
+
+    message = claim(home, ns.seed, ns.scale, anchor)
+    if message:
+        print(message, flush=True)
 
 
 def cmd_demo(ns: argparse.Namespace) -> int:
@@ -42,7 +62,9 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 
     console = Console()
     p = paths()
-    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=_anchor(ns)) as sb:
+    anchor = _anchor(ns)
+    _claim_home(p.home, ns, anchor)
+    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=anchor) as sb:
         console.print(f"[bold]sandbox[/] Jira {sb.jira_url}  Notion {sb.notion_url}  Slack {sb.slack_url}")
         env = airflow_env(p, sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials))
         p.airflow_home.mkdir(parents=True, exist_ok=True)
@@ -132,7 +154,9 @@ def cmd_airflow(ns: argparse.Namespace) -> int:
     """``make airflow``: the sandbox plus ``airflow standalone`` pointed at it, until Ctrl-C."""
     from shinrai.orchestration.local import standalone
 
-    return standalone(seed=ns.seed, scale=ns.scale, anchor=_anchor(ns), port=ns.port)
+    anchor = _anchor(ns)
+    _claim_home(paths().home, ns, anchor)
+    return standalone(seed=ns.seed, scale=ns.scale, anchor=anchor, port=ns.port)
 
 
 def cmd_bench(ns: argparse.Namespace) -> int:
@@ -195,8 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=7, help="sandbox organisation seed (default 7)")
         p.add_argument("--scale", type=float, default=1.0, help="sandbox scale factor (default 1.0)")
         p.add_argument("--anchor", default="today",
-                       help="the day sandbox history ends (YYYY-MM-DD; default: today in Asia/Tokyo, so the "
-                            "last closed month has data and reminders fall due around now)")
+                       help="the day sandbox history ends (YYYY-MM-DD, 2026-11-01 or later; default: today in "
+                            "Asia/Tokyo, so the last closed month has data and reminders fall due around now). "
+                            "A later day is the same organisation moved on: it keeps every earlier record")
 
     demo = sub.add_parser("demo", help="run the nightly job once against the built-in sandbox")
     org_args(demo)

@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rate-limit-speedup", default=None, metavar="JSON",
                    help='compress the emulated limits per server, e.g. \'{"slack": 60}\'')
     a = p.parse_args(argv)
+    if a.anchor < DEFAULT_ANCHOR:
+        p.error(f"--anchor {a.anchor.isoformat()} is before {DEFAULT_ANCHOR.isoformat()}: the sandbox's history is "
+                "generated up to that day and only grows after it")
     faults = Faults(latency_ms=a.latency_ms, rate_limit=a.rate_limit, malformed=a.malformed,
                     rate_limit_speedup=json.loads(a.rate_limit_speedup) if a.rate_limit_speedup else {})
     serve(a.seed, a.scale, a.anchor, a.host, a.jira_port, a.notion_port, a.slack_port, faults)

@@ -86,7 +86,10 @@ def plant_issue_defects(
     return defects, malformed, middle.id
 
 
-def plant_risk_defects(risks: list[RiskRecord], anchor: date, seed: int) -> tuple[list[dict], list[dict]]:
+def plant_risk_defects(risks: list[RiskRecord], anchor: date, seed: int,
+                       as_of: date | None = None) -> tuple[list[dict], list[dict]]:
+    """Plants a stale risk record as of ``anchor`` and lists the stale ones as of ``as_of`` (default the
+    same day: a later day finds more of them stale, as records age)."""
     r = rng_for(seed, "risk-defects")
     open_risks = [x for x in risks if x.status != "Closed"]
     target = r.choice([x for x in open_risks if x.status == "Open"] or open_risks)
@@ -96,11 +99,12 @@ def plant_risk_defects(risks: list[RiskRecord], anchor: date, seed: int) -> tupl
     target.recognized = min(target.recognized, target.created)
     target.edited = max(target.created + 3600, min(target.edited, at_midnight_jst(reviewed) + 11 * 3600))
     defects = []
+    day = as_of or anchor
     for x in sorted(open_risks, key=lambda x: x.index):
-        if x.last_reviewed is not None and (anchor - date.fromisoformat(x.last_reviewed)).days > 120:
+        if x.last_reviewed is not None and (day - date.fromisoformat(x.last_reviewed)).days > 120:
             defects.append(_defect(
                 "stale_risk_record", "notion", "notion.risk_records", x.page_id,
-                f"{x.status} risk last reviewed {x.last_reviewed} (> 120 days before {anchor.isoformat()})",
+                f"{x.status} risk last reviewed {x.last_reviewed} (> 120 days before {day.isoformat()})",
             ))
     other = [x for x in risks if x is not target]
     bad = other[len(other) // 2] if other else target

@@ -316,6 +316,8 @@ def number_and_link(
         for n, x in enumerate(mine, 1):
             x.number = n
     everything = incidents + pms + actions
+    for x in everything:
+        x.linked_from = []
     everything.sort(key=lambda x: (x.created, x.project, x.number))
     for rank, x in enumerate(everything):
         x.id = 10001 + rank

@@ -74,3 +74,77 @@ def generate_releases(seed: int, scale: float, start_t: float, anchor_t: float) 
         r.index = i
         r.version_id = 10100 + i
     return releases
+
+
+LEAD_DAYS = (12.0, 20.0)  # a regular release's calendar page and Jira version appear this long before it
+
+
+def later_releases(seed: int, scale: float, start_t: float, ref_t: float, base: list[Release],
+                   until_t: float) -> list[Release]:
+    """Releases after the reference day whose calendar page exists before ``until_t``: each product's
+    regular cadence continued after its last scheduled release, plus hotfixes drawn per product and
+    day. Each is drawn from the seed and its own slot, never from ``until_t``, and they are ordered by
+    when their page appears, so a later ``until_t`` only appends (indices and version ids stay)."""
+    out: list[Release] = []
+    span = ref_t - start_t
+    for product in PRODUCTS:
+        mine = [r for r in base if r.product == product.code]
+        n = max(2, round(100 * scale))
+        n_regular = max(1, round(n * 0.8))
+        interval = span / n_regular
+        hotfix_rate = (n - n_regular) / (span / DAY)
+        last = max(r.at for r in mine if r.kind == "Regular")
+        k = 1
+        while True:  # regular releases, announced LEAD_DAYS ahead
+            rng = rng_for(seed, "release-later", f"{product.code}:{k}")
+            t = last + k * interval + rng.uniform(-0.15, 0.15) * interval
+            if interval >= 2 * DAY:
+                t = _snap_to_weekday(t, product.release_weekday, rng.randrange(0, 120))
+            rel = Release(0, product.code, "Regular", round_ms(t))
+            rel.page_created = round_ms(t - rng.uniform(*LEAD_DAYS) * DAY)
+            if rel.page_created >= until_t:
+                break
+            _later_page(rel, rng)
+            out.append(rel)
+            k += 1
+        day = to_jst(ref_t).date()
+        while (t0 := datetime(day.year, day.month, day.day, tzinfo=JST).timestamp()) < until_t:
+            rng = rng_for(seed, "hotfix-later", f"{product.code}:{day.isoformat()}")
+            if rng.random() < hotfix_rate:
+                rel = Release(0, product.code, "Hotfix", round_ms(t0 + (10 + rng.uniform(0, 10)) * HOUR))
+                rel.page_created = round_ms(rel.at - rng.uniform(0.5, 2) * HOUR)
+                if rel.page_created < until_t:
+                    _later_page(rel, rng)
+                    out.append(rel)
+            day += timedelta(days=1)
+    out.sort(key=lambda r: (r.page_created, r.product, r.at))
+    for i, r in enumerate(out, len(base)):
+        r.index = i
+        r.version_id = 10100 + i
+    _name_later(base, out)
+    for r in out:
+        if r.page_edited >= until_t:  # not released yet: the page as created
+            r.page_edited = r.page_created + 60
+    return out
+
+
+def _later_page(rel: Release, rng) -> None:
+    rel.page_id = uuid4(rng)
+    rel.page_edited = round_ms(rel.at + rng.uniform(1, 4) * HOUR)  # edited once released (shown when reached)
+
+
+def _name_later(base: list[Release], later: list[Release]) -> None:
+    """Version names continue each product's numbering (``<year-2020>.<regular>.<hotfix>``)."""
+    new = {id(r) for r in later}
+    for product in PRODUCTS:
+        year, minor, patch = 0, 0, 0
+        for r in sorted((r for r in base + later if r.product == product.code), key=lambda r: r.at):
+            y = to_jst(r.at).year
+            if y != year:
+                year, minor, patch = y, 0, 0
+            if r.kind == "Regular":
+                minor, patch = minor + 1, 0
+            else:
+                patch += 1
+            if id(r) in new:
+                r.name = f"{y - 2020}.{minor}.{patch}"

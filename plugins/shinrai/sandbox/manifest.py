@@ -15,8 +15,8 @@ CALENDAR_DATA_SOURCE_ID = "7c2f1d8b-4e3a-4b9f-8d72-3e8a5c9b0f12"
 
 def slack_counts(state: SandboxState) -> dict[str, int]:
     org = state.org
-    top = sum(c.n_top for c in org.channels)
-    replies = sum(c.n_reply for c in org.channels)
+    top = sum(c.n_top - c.unposted_top for c in org.channels)
+    replies = sum(c.n_reply - c.unposted_replies for c in org.channels)
     top -= len(state.slack_deleted)
     top += sum(len(v) for v in state.slack_posted.values())
     replies += sum(len(v) for v in state.slack_posted_replies.values())

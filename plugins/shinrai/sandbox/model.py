@@ -145,6 +145,11 @@ class Issue:
     chatty: int = 0  # extra noisy changelog histories
     extra_histories: list[dict] | None = None
     deleted: bool = False
+    # the whole lifecycle of a record open on the reference day or created after it (gen_later), of which
+    # the anchor shows the stages reached: incident (acknowledged, mitigated, recovered, resolved, commander,
+    # first severity), postmortem (started, resolved), action (started, resolved, final status, due, due0,
+    # due_changed); None for the reference day's closed records
+    full: tuple | None = None
 
     @property
     def key(self) -> str:
@@ -187,6 +192,8 @@ class Channel:
     issue_id: int | None = None
     n_top: int = 0
     n_reply: int = 0
+    unposted_top: int = 0  # of n_top, messages an incident still open at the anchor has not posted yet
+    unposted_replies: int = 0
     archived: bool = False
     topic: str = ""
     purpose: str = ""
@@ -224,6 +231,7 @@ class Org:
     duplicate_issue_id: int
     by_id: dict[int, Issue] = field(default_factory=dict)
     by_key: dict[str, Issue] = field(default_factory=dict)
+    reference_t: float = 0.0  # midnight of the reference day: what lies before it is the same at every anchor
 
     def index(self) -> None:
         self.by_id = {i.id: i for i in self.issues}

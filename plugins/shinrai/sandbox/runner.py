@@ -19,12 +19,12 @@ from .manifest import build_manifest
 from .model import Org
 from .mutate import mutate as mutate_org
 from .notion_server import NOTION_TOKEN, NotionApp
-from .org import generate_org
+from .org import REFERENCE_ANCHOR, generate_org
 from .slack_server import SLACK_TOKEN, SlackApp
 from .state import SandboxState
 from .timefmt import jira_ts
 
-DEFAULT_ANCHOR = date(2026, 11, 1)
+DEFAULT_ANCHOR = REFERENCE_ANCHOR
 DEFAULT_PORTS = {"jira": 18081, "notion": 18082, "slack": 18083}
 
 

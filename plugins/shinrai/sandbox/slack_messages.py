@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .gen_slack import freeze_times, incident_end_time
+from .gen_slack import freeze_times
 from .ids import rng_for, uuid4
 from .model import PRODUCT_BY_CODE, Bot, Channel, Issue, Org
 from .text import (
@@ -44,6 +44,25 @@ class _Ts:
             micro += 1
         self.used.add(micro)
         return slack_ts(micro / 1_000_000)
+
+
+def _posted_before(top: list[dict], replies: dict[str, list[dict]],
+                   until: float) -> tuple[list[dict], dict[str, list[dict]]]:
+    """The messages and replies posted before ``until``; thread fields follow the replies kept."""
+    top = [m for m in top if float(m["ts"]) < until]
+    kept: dict[str, list[dict]] = {}
+    for m in top:
+        thread = [x for x in replies.get(m["ts"], ()) if float(x["ts"]) < until]
+        if thread:
+            users = list(dict.fromkeys(x["user"] for x in thread))
+            m.update({"reply_count": len(thread), "reply_users_count": len(users), "latest_reply": thread[-1]["ts"],
+                      "reply_users": users})
+            kept[m["ts"]] = thread
+        elif m["ts"] in replies:
+            for f in ("thread_ts", "reply_count", "reply_users_count", "latest_reply", "reply_users", "is_locked",
+                      "subscribed"):
+                m.pop(f, None)
+    return top, kept
 
 
 def _jst(t: float) -> str:
@@ -133,19 +152,29 @@ class SlackContent:
 
     # ------------------------------------------------------------ channels
     def _incident(self, ch: Channel, inc: Issue) -> ChannelMessages:
+        """An incident's channel. An incident with a whole lifecycle (``inc.full``: open on the reference
+        day or created after it) has its messages drawn from that lifecycle, independent of the anchor,
+        and shows those posted before the anchor: a later anchor only adds messages."""
         org = self.org
         r = rng_for(org.seed, "slackmsg", inc.id)
         ts = _Ts()
         anchor_t = org.anchor_t
+        full = inc.full
+        if full is not None:
+            acknowledged, mitigated, recovered, _resolved, cmd, _sev0 = full
+            horizon = math.inf
+        else:
+            acknowledged, mitigated, recovered = inc.acknowledged, inc.mitigated, inc.recovered
+            cmd = inc.assignee if inc.assignee is not None else inc.reporter
+            horizon = anchor_t
         product = PRODUCT_BY_CODE[inc.product]
-        cmd = inc.assignee if inc.assignee is not None else inc.reporter
         team = [p.index for p in org.people if p.product == inc.product and not p.left] or [cmd]
         members = list(dict.fromkeys([cmd] + r.sample(team, min(len(team), r.randint(3, 6)))))
         declared = inc.created
-        end_t = incident_end_time(inc, anchor_t)
-        last = max(x for x in (inc.recovered, inc.mitigated, inc.acknowledged, declared) if x is not None)
-        window_end = end_t if end_t is not None else min(anchor_t - 300, max(declared + 7200, last))
-        window_end = max(window_end, min(declared + 900, anchor_t - 1))
+        end_t = recovered if recovered is not None and recovered + 30 * 60 <= horizon else None
+        last = max(x for x in (recovered, mitigated, acknowledged, declared) if x is not None)
+        window_end = end_t if end_t is not None else min(horizon - 300, max(declared + 7200, last))
+        window_end = max(window_end, min(declared + 900, horizon - 1))
         key = f"INC-{inc.number}"
         top: list[dict] = []
         # 1. status board (edited as the situation changes)
@@ -187,8 +216,10 @@ class SlackContent:
             end["reactions"] = [{"name": "white_check_mark", "users": [org.people[m].slack_id for m in members],
                                  "count": len(members)}]
             top.append(end)
-        replies = self._threads(r, mid, ch.n_reply, members, ts, anchor_t - 1)
+        replies = self._threads(r, mid, ch.n_reply, members, ts, horizon - 1)
         top.sort(key=lambda m: float(m["ts"]))
+        if full is not None:
+            top, replies = _posted_before(top, replies, anchor_t)
         return ChannelMessages(top, replies)
 
     def _release(self, ch: Channel) -> ChannelMessages:
@@ -239,11 +270,12 @@ class SlackContent:
         members = members or [0]
         top = [self._join(members[j % len(members)], ts.at(ch.created + 60 * (j + 1))) for j in range(3)]
         n = ch.n_top - 3
-        start = max(ch.created, org.anchor_t - 3 * 365 * 86400)
-        times = sorted(r.uniform(start + 3600, org.anchor_t - 3600) for _ in range(n))
+        until = org.reference_t or org.anchor_t  # the same messages at every anchor
+        start = max(ch.created, until - 3 * 365 * 86400)
+        times = sorted(r.uniform(start + 3600, until - 3600) for _ in range(n))
         chat = [self._user_msg(r.choice(members), bilingual(r.choice(phrases), r.choice((0, 1, 2))), ts.at(t), r)
                 for t in times]
         top.extend(chat)
-        replies = self._threads(r, chat, ch.n_reply, members, ts, org.anchor_t - 1)
+        replies = self._threads(r, chat, ch.n_reply, members, ts, until - 1)
         top.sort(key=lambda m: float(m["ts"]))
         return ChannelMessages(top, replies)
