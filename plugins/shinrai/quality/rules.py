@@ -586,7 +586,7 @@ select
     cast(null as varchar) as record_url,
     'published ' || published_rows || ', now ' || current_rows
         || ' (' || case when drop_share > 0 then '-' else '+' end || printf('%.1f', abs(drop_share) * 100)
-        || '%, limit ' || printf('%.0f', max_drop_share * 100) || '%)'
+        || '%, limit ' || printf('%g', round(max_drop_share * 100, 2)) || '%)'
         || case when drop_confirmed then ', confirmed by confirm_mass_deletion' else '' end as record_note,
     table_name,
     product_code,
