@@ -130,6 +130,10 @@ def test_a_30_percent_drop_blocks_publication_and_alerts_with_the_figures(droppe
     assert len(alerts) == 1 and "publication blocked" in alerts[0]["text"]
     text = "\n".join(b["text"]["text"] for b in alerts[0]["blocks"] if isinstance(b.get("text"), dict))
     assert f"`fct_incidents` {figures(*incidents)}" in text
+    # and the Data Docs page of this run lists them
+    page = next((dropped.home / "quality" / "data_docs" / "validations" / rules.VOLUME_DATASET
+                 / summary["run_id"]).rglob("*.html"))
+    assert figures(*incidents) in page.read_text(encoding="utf-8")
     # publication refuses; the live one is untouched
     with pytest.raises(PublishError, match="failed 1 critical"):
         pipeline.publish(run_id="after-the-drop", docs=False)
