@@ -247,7 +247,8 @@ def check_quality(checkpoint: str = "marts", confirm_mass_deletion: bool = False
             log.warning(
                 "quality %s [%s] %s.%s on %s: %s failing, e.g. %s",
                 report.checkpoint, rule.severity, rule.suite, rule.rule, rule.column, rule.failing_count,
-                ", ".join(_sample_text(s) for s in rule.samples[:5]) or ", ".join(rule.sample_keys[:5]),
+                ", ".join(_sample_text(s) for s in rule.samples[:5]) if rule.suite == rules.VOLUME_DATASET
+                else ", ".join(rule.sample_keys[:5]),
             )
     summary = report.summary()
     if not report.success:
@@ -256,6 +257,7 @@ def check_quality(checkpoint: str = "marts", confirm_mass_deletion: bool = False
 
 
 def _sample_text(sample: dict) -> str:
+    """A failing record with its note (the volume rule's note is its figures)."""
     note = sample.get("record_note")
     return f"{sample.get('record_key')} ({note})" if note else str(sample.get("record_key"))
 

@@ -77,7 +77,8 @@ def live(dropped: Dropped, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     return PublishLayout(target)
 
 
-def expected_drops(target: PublishLayout, warehouse: Path, limit: float) -> dict[str, tuple[int, int]]:
+def expected_drops(target: PublishLayout, warehouse: Path, limit: float,
+                   min_dropped: int = rules.VOLUME_MIN_DROPPED_ROWS) -> dict[str, tuple[int, int]]:
     """What the rule must report, worked out here from the two files: key -> (published, now)."""
     with duckdb.connect(str(target.duckdb_file), read_only=True) as pub, \
             duckdb.connect(str(warehouse), read_only=True) as wh:
@@ -91,7 +92,7 @@ def expected_drops(target: PublishLayout, warehouse: Path, limit: float) -> dict
             if code not in unknown:
                 figures[f"fct_incidents[{code}]"] = (n, now.get(code, 0))
     return {k: (before, after) for k, (before, after) in figures.items()
-            if before - after >= rules.VOLUME_MIN_DROPPED_ROWS and (before - after) / before > limit}
+            if before - after >= min_dropped and (before - after) / before > limit}
 
 
 def figures(before: int, after: int, limit: int = 20) -> str:
@@ -123,6 +124,8 @@ def test_a_30_percent_drop_blocks_publication_and_alerts_with_the_figures(droppe
     assert summary["critical_failures"] == ["mart_volume.volume_drop_within_limit"]
     rule = next(f for f in summary["failed"] if f["rule"] == "volume_drop_within_limit")
     assert set(rule["sample_keys"]) == set(drops) and rule["failing_count"] == len(drops)
+    small = set(expected_drops(live, dropped.home / "warehouse.duckdb", 0.2, min_dropped=1)) - set(drops)
+    assert small and not small & set(rule["sample_keys"])  # beyond the share but under 5 rows: not counted
     message = str(failed.value)
     assert f"fct_incidents ({figures(*incidents)})" in message and "confirm_mass_deletion=true" in message
     # one alert, naming each loss with its figures
@@ -169,6 +172,21 @@ def test_a_confirmed_mass_deletion_publishes_for_that_run_only(dropped, live, or
     # the next run compares with what is live now: nothing dropped, nothing to confirm
     again = pipeline.check_quality("marts")
     assert again["success"] and not again["warnings"]
+
+
+def test_marts_built_as_of_an_earlier_day_than_the_publication_are_not_compared(dropped, live):
+    # a backfill: the live publication is as of a later day than the marts just built
+    os.chmod(live.duckdb_file, 0o644)
+    with duckdb.connect(str(live.duckdb_file)) as con:
+        con.execute("update _publication set as_of_date = as_of_date + 1")
+    os.chmod(live.duckdb_file, 0o444)
+    summary = pipeline.check_quality("marts")
+    assert summary["success"] and not summary["warnings"], summary["failed"]
+    with duckdb.connect(str(dropped.home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from quality.volume_baseline").fetchone()[0] > 0
+        status = con.execute("select status, element_count from quality.validation_results where run_id = ? "
+                             "and rule = 'volume_drop_within_limit'", [summary["run_id"]]).fetchone()
+    assert status == ("passed", 0)
 
 
 def test_every_mart_is_compared_or_declared_exempt():
