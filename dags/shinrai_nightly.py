@@ -12,7 +12,9 @@ plan -> [extract_jira, extract_notion, extract_slack] -> build_marts -> check_qu
 
 - **check_quality**: a critical failure fails the run, so nothing is published (the last good
   publication stays live); on success it updates the `shinrai_marts` asset with the
-  `as_of_date` the marts were built for.
+  `as_of_date` the marts were built for. A mart's rows, or a product's incidents, falling by
+  more than `quality.max_volume_drop_share` against the live publication is critical, unless
+  the run confirmed it (`confirm_mass_deletion`).
 - **publish**: `shinrai.pipeline.publish` (read-only DuckDB file and Parquet, atomically; dbt docs
   unless `publish_docs=false`). Skipped, with the chase preview, unless the marts are as of
   today (backfill runs, runs for a past date).
@@ -24,6 +26,8 @@ plan -> [extract_jira, extract_notion, extract_slack] -> build_marts -> check_qu
 - `window_start`, `window_end` (YYYY-MM-DD, both inclusive, reporting time zone): also re-read
   what changed in those days, idempotently, without moving the incremental cursors. An end
   before the start fails the `plan` task (no retry) before anything is read.
+- `confirm_mass_deletion` (bool, default false): this run's sharp drop is a real mass deletion;
+  the quality gate reports it as a warning and publishes.
 - `publish_docs` (bool, default true).
 
 **Backfills**: `airflow backfill create --dag-id shinrai_nightly --from-date 2026-03-01T00:00+09:00
@@ -107,7 +111,7 @@ def shinrai_nightly():
         """GX `nightly` checkpoint; a critical failure fails the task, else the marts asset is updated."""
         from shinrai import pipeline
 
-        result = pipeline.check_quality("nightly")
+        result = pipeline.check_quality("nightly", confirm_mass_deletion=run.get("confirm_mass_deletion", False))
         context["outlet_events"][MARTS].extra = {"as_of_date": run["as_of_date"], "run_type": run["run_type"]}
         return result
 

@@ -22,7 +22,7 @@ from shinrai.extract.slack import SlackExtractor
 from shinrai.extract.window import Window
 from shinrai.hooks import JiraHook, NotionHook, SlackHook
 from shinrai.load.landing import LandingStore, shared
-from shinrai.quality import gx
+from shinrai.quality import gx, rules
 from shinrai.settings import paths
 from shinrai.transform import dbt
 
@@ -217,32 +217,51 @@ def last_marts_build() -> datetime | None:
 class QualityGateFailed(RuntimeError):
     """A quality checkpoint had critical failures: what follows (publication) must not run."""
 
-    def __init__(self, summary: dict):
+    def __init__(self, summary: dict, failures: list | None = None):
         self.summary = summary
         names = ", ".join(summary["critical_failures"])
-        super().__init__(f"quality checkpoint {summary['checkpoint']!r} has critical failures: {names}")
+        message = f"quality checkpoint {summary['checkpoint']!r} has critical failures: {names}"
+        volume = [r for r in failures or [] if r.suite == rules.VOLUME_DATASET]
+        for rule in volume:  # the figures, and how to let a real mass deletion through
+            message += f"; {rule.rule}: " + ", ".join(_sample_text(s) for s in rule.samples[:5])
+        if volume:
+            message += (" (if this loss is a real mass deletion, rerun with the nightly DAG param "
+                        "confirm_mass_deletion=true; else fix the source: a lost permission, an unshared "
+                        "database or a narrowed JQL)")
+        super().__init__(message)
 
 
-def check_quality(checkpoint: str = "marts") -> dict:
+def check_quality(checkpoint: str = "marts", confirm_mass_deletion: bool = False) -> dict:
     """Run a quality checkpoint (``raw``, ``staging``, ``marts`` or ``nightly`` = all three).
 
     Results go to the warehouse (``quality.validation_results``, ``quality.validation_runs``) and
     Data Docs; one Slack alert per run when any rule fails. Raises :class:`QualityGateFailed` on
     a critical failure, so downstream publish tasks never run; warnings are logged and returned.
+
+    ``confirm_mass_deletion`` (the nightly DAG param): a drop against the live publication beyond
+    ``quality.max_volume_drop_share`` is a real mass deletion, for this run only: the volume rule
+    then reports it as a warning and the marts may be published.
     """
     config_mod.load()  # validated before a landing file or the warehouse is touched
-    report = gx.run_gate(checkpoint)
+    report = gx.run_gate(checkpoint, confirm_mass_deletion=confirm_mass_deletion)
     for rule in report.rules:
         if not rule.success:
             log.warning(
                 "quality %s [%s] %s.%s on %s: %s failing, e.g. %s",
                 report.checkpoint, rule.severity, rule.suite, rule.rule, rule.column, rule.failing_count,
-                ", ".join(rule.sample_keys[:5]),
+                ", ".join(_sample_text(s) for s in rule.samples[:5]) if rule.suite == rules.VOLUME_DATASET
+                else ", ".join(rule.sample_keys[:5]),
             )
     summary = report.summary()
     if not report.success:
-        raise QualityGateFailed(summary)
+        raise QualityGateFailed(summary, report.critical_failures)
     return summary
+
+
+def _sample_text(sample: dict) -> str:
+    """A failing record with its note (the volume rule's note is its figures)."""
+    note = sample.get("record_note")
+    return f"{sample.get('record_key')} ({note})" if note else str(sample.get("record_key"))
 
 
 def check_raw() -> dict:

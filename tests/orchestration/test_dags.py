@@ -111,6 +111,16 @@ def test_params_are_validated_by_json_schema(dags):
         _resolve(dags["shinrai_chaser"], {"dry_run": "no"})
 
 
+def test_confirm_mass_deletion_is_a_boolean_param_off_by_default(dags):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    dag = dags["shinrai_nightly"]
+    assert _resolve(dag, {})["confirm_mass_deletion"] is False
+    assert _resolve(dag, {"confirm_mass_deletion": True})["confirm_mass_deletion"] is True
+    with pytest.raises(ParamValidationError):
+        _resolve(dag, {"confirm_mass_deletion": "yes"})
+
+
 def test_failure_alert_posts_escaped_text_to_slack(sandbox, monkeypatch):
     for key, value in sandbox_connections(sandbox.jira_url, sandbox.notion_url, sandbox.slack_url,
                                           sandbox.credentials).items():

@@ -111,6 +111,12 @@ def test_plan_survives_xcom():
     assert RunPlan.from_xcom(p.to_xcom()) == p
 
 
+def test_confirm_mass_deletion_is_off_unless_the_run_says_so_and_survives_xcom():
+    assert not plan().confirm_mass_deletion
+    confirmed = plan("manual", run_after=NOW, confirm_mass_deletion=True)
+    assert confirmed.confirm_mass_deletion and RunPlan.from_xcom(confirmed.to_xcom()).confirm_mass_deletion
+
+
 def test_plan_from_an_airflow_context():
     dag_run = SimpleNamespace(run_type="backfill", logical_date=datetime(2026, 11, 17, 17, tzinfo=UTC),
                               run_after=datetime(2026, 11, 17, 17, tzinfo=UTC), run_id="backfill__x")

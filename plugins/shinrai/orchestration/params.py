@@ -26,6 +26,11 @@ def nightly_params() -> dict[str, Param]:
             "Backfill runs default to their own date"
         ),
         "window_end": _date_param("Last day (inclusive) to re-extract; not before window_start"),
+        "confirm_mass_deletion": Param(
+            False, type="boolean",
+            description="Confirm, for this run only, that a mass deletion is real: the extract tasks mark the "
+                        "records deleted and the quality gate publishes marts that dropped sharply",
+        ),
         "publish_docs": Param(
             True, type="boolean", description="Regenerate the dbt docs page when publishing (about a minute)",
         ),

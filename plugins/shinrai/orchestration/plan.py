@@ -116,6 +116,7 @@ class RunPlan:
     publish: bool = True
     publish_reason: str = ""
     publish_docs: bool = True
+    confirm_mass_deletion: bool = False  # for this run only: a sharp drop is a real deletion
 
     @property
     def as_of_date(self) -> str:
@@ -149,6 +150,7 @@ class RunPlan:
             publish=bool(data.get("publish", True)),
             publish_reason=data.get("publish_reason", ""),
             publish_docs=bool(data.get("publish_docs", True)),
+            confirm_mass_deletion=bool(data.get("confirm_mass_deletion", False)),
         )
 
 
@@ -185,6 +187,7 @@ def plan_run(
         publish=publish,
         publish_reason=publish_reason,
         publish_docs=bool(params.get("publish_docs", True)),
+        confirm_mass_deletion=bool(params.get("confirm_mass_deletion", False)),
     )
 
 

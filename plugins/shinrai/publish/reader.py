@@ -2,16 +2,20 @@
 
 ``connect()`` opens the current ``marts.duckdb`` read-only. ``connect_parquet()`` resolves the
 Parquet pointer once and exposes every table of that one set as a view in an in-memory DuckDB, so
-a batch of queries never mixes two publications.
+a batch of queries never mixes two publications. ``published_volumes()`` reads the figures the
+quality gate compares a new build with (through ``connect()``, so it follows whatever the BI path
+resolves to).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from shinrai.publish.layout import PublishLayout, layout
+from shinrai.publish.layout import PUBLICATION_TABLE, PUBLICATION_TABLES_TABLE, PublishLayout, layout
 from shinrai.publish.publication import PublishError, quote_ident, quote_literal
 
 
@@ -42,3 +46,45 @@ def connect_parquet(target: PublishLayout | None = None) -> duckdb.DuckDBPyConne
     con = duckdb.connect(":memory:")
     parquet_views(con, directory)
     return con
+
+
+@dataclass(frozen=True)
+class PublishedVolumes:
+    """Row counts of the live publication: what BI sees now, the baseline of the volume gate."""
+
+    publication_id: str
+    as_of_date: date | None
+    tables: dict[str, int]  # mart -> rows (``_publication_tables``, kind ``mart``)
+    product_incidents: dict[str | None, int] = field(default_factory=dict)  # product_code -> fct_incidents rows
+
+
+def published_volumes(target: PublishLayout | None = None) -> PublishedVolumes | None:
+    """The live publication's mart row counts and incidents per product; None when nothing is
+    published yet (a first run has nothing to lose). Read through :func:`connect`, the way BI
+    reads it. A publication that cannot be read raises :class:`PublishError` naming the file."""
+    target = target or layout()
+    try:
+        con = connect(target)
+    except PublishError:
+        return None
+    try:
+        with con:
+            head = con.execute(f"select publication_id, as_of_date from {PUBLICATION_TABLE}").fetchone()
+            tables = con.execute(
+                f"select table_name, row_count from {PUBLICATION_TABLES_TABLE} where kind = 'mart'"
+            ).fetchall()
+            products: list[tuple[str | None, int]] = []
+            if any(name == "fct_incidents" for name, _ in tables):
+                products = con.execute(
+                    "select product_code, count(*) from fct_incidents group by product_code"
+                ).fetchall()
+    except duckdb.Error as exc:
+        raise PublishError(f"cannot read the live publication {target.duckdb_file}: {exc}".splitlines()[0]) from exc
+    if head is None:
+        raise PublishError(f"the live publication {target.duckdb_file} has no {PUBLICATION_TABLE} row")
+    return PublishedVolumes(
+        publication_id=str(head[0]),
+        as_of_date=head[1],
+        tables={str(name): int(rows) for name, rows in tables},
+        product_incidents={code: int(n) for code, n in products},
+    )

@@ -33,7 +33,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from shinrai.quality.rules import CHECKPOINTS, DATASETS, INDEX_COLUMNS, datasets_for
+from shinrai.quality.rules import CHECKPOINTS, DATASETS, INDEX_COLUMNS, VOLUME_DATASET, datasets_for
 from shinrai.settings import SOURCES, Paths, paths
 
 log = logging.getLogger(__name__)
@@ -329,6 +329,7 @@ def expectation_parameters(p: Paths | None = None) -> dict[str, Any]:
     params: dict[str, Any] = {
         "freshness_max_hours": float(settings["freshness_max_hours"]),
         "quarantine_max_share": float(settings["quarantine_max_share"]),
+        "max_volume_drop_share": float(settings["max_volume_drop_share"]),
         "risk_stale_after_days": int(
             settings.get("risk_stale_after_days") or _dbt_var(p, "risk_stale_after_days", 120)
         ),
@@ -349,22 +350,30 @@ def default_run_id(checkpoint: str) -> str:
     return os.environ.get("AIRFLOW_CTX_DAG_RUN_ID") or f"{checkpoint}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
 
 
-def run_gate(name: str, run_id: str | None = None, p: Paths | None = None) -> QualityReport:
+def run_gate(name: str, run_id: str | None = None, p: Paths | None = None,
+             confirm_mass_deletion: bool = False) -> QualityReport:
     """Run one checkpoint (its actions update Data Docs and post the Slack alert), record every
-    rule's outcome in the warehouse history, and return the report. Never raises on failures."""
+    rule's outcome in the warehouse history, and return the report. Never raises on failures.
+
+    A checkpoint with the volume rule first copies the live publication's figures into the
+    warehouse (:mod:`shinrai.quality.volume`); ``confirm_mass_deletion`` makes a drop beyond the
+    limit a warning for this run only (a confirmed real mass deletion), never a blocker."""
     from great_expectations.core.run_identifier import RunIdentifier
 
-    from shinrai.quality import history
+    from shinrai.quality import history, volume
     from shinrai.transform.dbt import ensure_landing_files
 
     p = p or paths()
-    datasets_for(name)  # validates the name
+    datasets = datasets_for(name)  # validates the name
     ensure_landing_files(p)  # a source never extracted still has (empty) tables to check
     ctx = context(p)
     validated_at = datetime.now(UTC)
     run_id = run_id or default_run_id(name)
+    parameters = expectation_parameters(p)
+    if VOLUME_DATASET in {d.name for d in datasets} and p.warehouse_file.exists():
+        volume.write_baseline(p.warehouse_file, run_id, parameters["max_volume_drop_share"], confirm_mass_deletion)
     result = ctx.checkpoints.get(name).run(
-        expectation_parameters=expectation_parameters(p),
+        expectation_parameters=parameters,
         run_id=RunIdentifier(run_name=run_id, run_time=validated_at),
     )
     rules = [rule for validation in result.run_results.values() for rule in _rules(validation)]

@@ -49,11 +49,17 @@ class Dataset:
     expectations: Callable[[], list[Any]]
 
 
-def _rule(cls_name: str, rule: str, severity: str, description: str, **kwargs: Any) -> Any:
+def _rule(cls_name: str, rule: str, severity: str, description: str, show_note: bool = False,
+          **kwargs: Any) -> Any:
+    """``show_note``: the Slack alert prints each failing record's ``record_note`` beside its key
+    (where the note carries the figures: a quarantine reason, a volume drop)."""
     import great_expectations.expectations as gxe
 
     cls = getattr(gxe, cls_name)
-    return cls(severity=severity, description=description, meta={"rule": rule}, **kwargs)
+    meta: dict[str, Any] = {"rule": rule}
+    if show_note:
+        meta["show_note"] = True
+    return cls(severity=severity, description=description, meta=meta, **kwargs)
 
 
 def _col(name: str) -> Any:
@@ -258,12 +264,13 @@ def _raw_quarantine() -> list[Any]:
     return [
         _rule("ExpectColumnValuesToNotBeNull", "quarantine_resolved", "warning",
               "Records the extractors could not land (raw.quarantine) are resolved: each unresolved "
-              "one is missing from the marts until its source is fixed.", column="resolved_at"),
+              "one is missing from the marts until its source is fixed.", column="resolved_at",
+              show_note=True),
         _rule("ExpectColumnValuesToBeBetween", "quarantine_share_below_limit", "critical",
               "Unresolved quarantined records stay below the configured share of their stream "
               "(quality.quarantine_max_share): more means a source is sending mostly broken data.",
               column="stream_unresolved_share", max_value={"$PARAMETER": "quarantine_max_share"},
-              row_condition=_col("resolved_at").is_null()),
+              row_condition=_col("resolved_at").is_null(), show_note=True),
     ]
 
 
@@ -506,6 +513,112 @@ def _mart_freshness() -> list[Any]:
     ]
 
 
+# -- volume against the live publication ---------------------------------------------------------
+
+# Marts whose row count must not fall sharply from one publication to the next: one row per
+# source record (dim_/fct_), or per product and month (they only grow). Left out, and declared so
+# (a test checks every mart is in one list): today's work lists, which empty out as people work
+# (reminders due today, classification problems, assignees with open risks, changes since the
+# month-end publication). Their loss would show in the facts they are built from.
+VOLUME_MARTS = (
+    "dim_people", "dim_products",
+    "fct_incidents", "fct_postmortems", "fct_prevention_actions", "fct_release_freezes", "fct_releases",
+    "fct_risk_records",
+    "rpt_incident_snapshots", "rpt_reliability_monthly", "rpt_reliability_monthly_snapshots", "rpt_slo_attainment",
+)
+VOLUME_EXEMPT_MARTS = (
+    "rpt_changes_since_last_publication", "rpt_classification_issues", "rpt_overdue_actions",
+    "rpt_risk_assignee_load",
+)
+# A drop counts only when it is beyond the share *and* at least this many rows: on small counts a
+# share is noise (a product with 3 incidents losing 1 is -33%), while a real loss (a lost
+# permission, an unshared database, a narrowed JQL) takes many rows at once.
+VOLUME_MIN_DROPPED_ROWS = 5
+VOLUME_DATASET = "mart_volume"  # its baseline is written before a checkpoint that runs it (quality.volume)
+_CURRENT_VOLUMES = "\n    union all\n    ".join(
+    f"select '{mart}', (select count(*) from marts.{mart})" for mart in VOLUME_MARTS
+)
+MART_VOLUME = f"""
+with baseline as (
+    select * from quality.volume_baseline
+),
+current_tables (table_name, current_rows) as (
+    {_CURRENT_VOLUMES}
+),
+current_products as (
+    select product_code, count(*) as current_rows
+    from marts.fct_incidents
+    group by product_code
+),
+unknown_products as (
+    -- incidents leaving the unknown member found their product: not a loss
+    select product_code from marts.dim_products where is_unknown_member
+),
+compared as (
+    select
+        baseline.*,
+        coalesce(
+            case when baseline.is_product then current_products.current_rows else current_tables.current_rows end, 0
+        ) as current_rows
+    from baseline
+    left join current_tables
+        on not baseline.is_product and baseline.table_name = current_tables.table_name
+    left join current_products
+        on baseline.is_product and baseline.product_code is not distinct from current_products.product_code
+    where (baseline.is_product or current_tables.table_name is not null)
+        and not (baseline.is_product and baseline.product_code in (select product_code from unknown_products))
+        -- marts built as of an earlier day than the live publication (a backfill) cannot replace
+        -- it, and their months legitimately end earlier: nothing to compare
+        and coalesce(
+            (select max(as_of_date) from marts.rpt_reliability_monthly) >= baseline.published_as_of, true
+        )
+),
+shares as (
+    select
+        *,
+        published_rows - current_rows as dropped_rows,
+        case when published_rows > 0 then (published_rows - current_rows) / published_rows else 0 end as drop_share
+    from compared
+)
+select
+    case when is_product then table_name || '[' || coalesce(product_code, '?') || ']' else table_name end
+        as record_key,
+    cast(null as varchar) as record_url,
+    'published ' || published_rows || ', now ' || current_rows
+        || ' (' || case when drop_share > 0 then '-' else '+' end || printf('%.1f', abs(drop_share) * 100)
+        || '%, limit ' || printf('%g', round(max_drop_share * 100, 2)) || '%)'
+        || case when drop_confirmed then ', confirmed by confirm_mass_deletion' else '' end as record_note,
+    table_name,
+    product_code,
+    publication_id,
+    published_rows,
+    current_rows,
+    dropped_rows,
+    drop_share,
+    drop_confirmed
+from shares
+"""
+
+
+def _mart_volume() -> list[Any]:
+    material = _col("dropped_rows") >= VOLUME_MIN_DROPPED_ROWS
+    limit = {"$PARAMETER": "max_volume_drop_share"}
+    return [
+        _rule("ExpectColumnValuesToBeBetween", "volume_drop_within_limit", "critical",
+              "No mass loss against the live publication: no mart's row count, and no product's "
+              "incident count, falls by more than quality.max_volume_drop_share (drops of fewer than "
+              f"{VOLUME_MIN_DROPPED_ROWS} rows do not count). A real mass deletion is confirmed for one "
+              "run with the nightly DAG param confirm_mass_deletion.",
+              column="drop_share", max_value=limit, show_note=True,
+              row_condition=material & (_col("drop_confirmed") == False)),  # noqa: E712
+        _rule("ExpectColumnValuesToBeBetween", "volume_drop_confirmed", "warning",
+              "A drop beyond quality.max_volume_drop_share that this run confirmed as a real mass "
+              "deletion (nightly DAG param confirm_mass_deletion): published, and alerted.",
+              column="drop_share", max_value=limit, show_note=True,
+              row_condition=material & (_col("drop_confirmed") == True)),  # noqa: E712
+    ]
+
+
 FCT_RISK_RECORDS = """
 select
     risk_record_id as record_key,
@@ -541,6 +654,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset("mart_monthly_totals", "marts", "warehouse", MART_MONTHLY_TOTALS, _mart_monthly_totals),
         Dataset("mart_freshness", "marts", "warehouse", _freshness_query(), _mart_freshness),
         Dataset("fct_risk_records", "marts", "warehouse", FCT_RISK_RECORDS, _fct_risk_records),
+        Dataset(VOLUME_DATASET, "marts", "warehouse", MART_VOLUME, _mart_volume),
     )
 }
 

@@ -5,7 +5,8 @@ GX runs a checkpoint's actions once per checkpoint run, after all its validation
 the Slack action renders every validation result into one payload: so one checkpoint run posts at
 most one message (``notify_on: failure``: nothing when every rule passes). The message lists each
 failing rule with its severity, how many records fail and a few record keys linked back to Jira
-(``<site>/browse/<KEY>``) or the Notion page, and says where the Data Docs are.
+(``<site>/browse/<KEY>``) or the Notion page (with the record's note where the rule says its notes
+carry the figures: a quarantine reason, a volume drop), and says where the Data Docs are.
 
 The action is GX's own, posting JSON to the incoming webhook ``${SHINRAI_QUALITY_SLACK_WEBHOOK}``;
 the subclass only declines to post when that variable is empty (GX would otherwise fall back to
@@ -109,7 +110,7 @@ class QualitySlackRenderer(SlackRenderer):
             sample = {k: (None if _is_missing(v) else v) for k, v in row.items()}
             note = sample.get("record_note")
             text = _link(sample)
-            if note and rule.startswith("quarantine"):
+            if note and (cfg.meta or {}).get("show_note"):  # the note carries the figures (rules._rule)
                 text += f" {escape(str(note))[:120]}"
             samples.append(text)
         more = f" and {count - len(samples)} more" if count > len(samples) else ""
