@@ -29,6 +29,11 @@ def nightly_params() -> dict[str, Param]:
         "publish_docs": Param(
             True, type="boolean", description="Regenerate the dbt docs page when publishing (about a minute)",
         ),
+        "confirm_mass_deletion": Param(
+            False, type="boolean",
+            description="Confirm, for this run only, that records really were deleted in bulk: a deletion "
+                        "sweep may mark more than landing.max_deleted_share of a stream (or all of it) deleted",
+        ),
     }
 
 
