@@ -100,6 +100,10 @@ class PageResult:
     deleted: int = 0  # rows newly soft-deleted by ``save_page(deleted=...)``
 
 
+def _percent(share: float) -> str:
+    return f"{share * 100:.3g}%"  # 99.8%, 5%, 5.25%: never 399 of 400 rounded up to 100%
+
+
 class MassDeletionRefused(RuntimeError):
     """A deletion sweep would mark too much of a stream deleted: nothing was marked.
 
@@ -112,7 +116,7 @@ class MassDeletionRefused(RuntimeError):
         self.count, self.live, self.limit = count, live, limit
         where = f"{source} {stream}" + (f" ({scope_key})" if scope_key is not None else "")
         rule = ("that is all of them, never deleted without confirmation" if count >= live else
-                f"{count / live:.0%}, above landing.max_deleted_share {limit:.0%}")
+                f"{_percent(count / live)}, above landing.max_deleted_share {_percent(limit)}")
         causes = LIKELY_CAUSES.get(source, "a narrowed query or a lost permission")
         super().__init__(
             f"{where}: refusing to mark {count} of {live} live records deleted ({rule}); nothing was marked "
