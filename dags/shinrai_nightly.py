@@ -26,9 +26,13 @@ plan -> [extract_jira, extract_notion, extract_slack] -> build_marts -> check_qu
 - `window_start`, `window_end` (YYYY-MM-DD, both inclusive, reporting time zone): also re-read
   what changed in those days, idempotently, without moving the incremental cursors. An end
   before the start fails the `plan` task (no retry) before anything is read.
-- `confirm_mass_deletion` (bool, default false): this run's sharp drop is a real mass deletion;
-  the quality gate reports it as a warning and publishes.
 - `publish_docs` (bool, default true).
+- `confirm_mass_deletion` (bool, default false): a deletion sweep that would mark more than
+  `landing.max_deleted_share` of a stream deleted (or all of it) fails its extract task at once,
+  marking nothing (a narrowed JQL, a lost permission, an unshared database or channel look like
+  that). `airflow dags trigger shinrai_nightly --conf '{"confirm_mass_deletion": true}'` lets a
+  real one through for that run, and the quality gate then reports a sharp drop against the
+  live publication as a warning and publishes.
 
 **Backfills**: `airflow backfill create --dag-id shinrai_nightly --from-date 2026-03-01T00:00+09:00
 --to-date 2026-03-31T23:59+09:00 --max-active-runs 1` (dates with the offset: the CLI reads naive
@@ -78,26 +82,23 @@ def shinrai_nightly():
     @task(**extract_task_args())
     def extract_jira(run: dict, **context) -> dict:
         """Incidents, postmortems, prevention actions (with changelogs), versions and users."""
-        from shinrai import pipeline
-        from shinrai.orchestration.plan import window_bounds
+        from shinrai.orchestration.extract import extract
 
-        return pipeline.extract_jira(context["run_id"], full_refresh=run["full_refresh"], window=window_bounds(run))
+        return extract("jira", context["run_id"], run)
 
     @task(**extract_task_args())
     def extract_notion(run: dict, **context) -> dict:
         """System Risk Records, the release calendar and users."""
-        from shinrai import pipeline
-        from shinrai.orchestration.plan import window_bounds
+        from shinrai.orchestration.extract import extract
 
-        return pipeline.extract_notion(context["run_id"], full_refresh=run["full_refresh"], window=window_bounds(run))
+        return extract("notion", context["run_id"], run)
 
     @task(**extract_task_args())
     def extract_slack(run: dict, **context) -> dict:
         """Incident channels, release-freeze posts and users."""
-        from shinrai import pipeline
-        from shinrai.orchestration.plan import window_bounds
+        from shinrai.orchestration.extract import extract
 
-        return pipeline.extract_slack(context["run_id"], full_refresh=run["full_refresh"], window=window_bounds(run))
+        return extract("slack", context["run_id"], run)
 
     @task(**warehouse_task_args())
     def build_marts(run: dict) -> None:

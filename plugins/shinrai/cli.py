@@ -71,7 +71,9 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         console.print("[bold]airflow[/] migrating the metadata database (SQLite)")
         _airflow(["db", "migrate"], env)
         console.print("[bold]airflow[/] dags test shinrai_nightly")
-        _airflow(["dags", "test", "shinrai_nightly"], env)
+        # --confirm-mass-deletion: the nightly param, for this run (a real mass deletion at the source)
+        conf = ["--conf", '{"confirm_mass_deletion": true}'] if ns.confirm_mass_deletion else []
+        _airflow(["dags", "test", "shinrai_nightly", *conf], env)
         manifest = sb.manifest()
     from shinrai import pipeline
     from shinrai.publish import layout
@@ -225,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the nightly job once against the built-in sandbox")
     org_args(demo)
+    demo.add_argument("--confirm-mass-deletion", action="store_true",
+                      help="let this run mark more than landing.max_deleted_share of a stream deleted "
+                           "(records really deleted at the source; refused otherwise)")
     demo.set_defaults(func=cmd_demo)
 
     sandbox = sub.add_parser("sandbox", help="the built-in fake Jira/Notion/Slack")

@@ -46,6 +46,16 @@ def _run_log(store: LandingStore, run_id: str, stream: str) -> Iterator[dict[str
     )
 
 
+def _landing(source: str, cfg: config_mod.Config, confirm_mass_deletion: bool) -> LandingStore:
+    """The source's landing store with the configured limits. Its deletion guard refuses a sweep
+    that would mark more than ``landing.max_deleted_share`` of a stream deleted (the stream's run
+    log records the failure) unless ``confirm_mass_deletion`` (the nightly DAG param) says a real
+    mass deletion happened: for this run only."""
+    return LandingStore(paths().landing_file(source), source, cfg.max_record_bytes,
+                        memory_limit=cfg.duckdb_memory_limit, max_deleted_share=cfg.max_deleted_share,
+                        confirm_mass_deletion=confirm_mass_deletion)
+
+
 def _add_window(stats: dict[str, int], again: dict[str, int]) -> None:
     for key, value in again.items():
         if key in ("pages", "seen", "changed", "quarantined"):
@@ -53,17 +63,19 @@ def _add_window(stats: dict[str, int], again: dict[str, int]) -> None:
 
 
 def extract_jira(run_id: str, full_refresh: bool = False, streams: tuple[str, ...] = JIRA_STREAMS,
-                 window: Window | None = None) -> dict:
+                 window: Window | None = None, confirm_mass_deletion: bool = False) -> dict:
     """Jira: incidents, postmortems and actions (with full changelogs), deletions, versions, users.
 
     ``window`` (start, end), for backfills: after the incremental read, also re-read the issues
     updated within the window (idempotent upserts; the stream watermarks are left alone).
+    ``confirm_mass_deletion``: let a deletion sweep mark more than ``landing.max_deleted_share`` of a
+    stream deleted in this run (else it fails with ``MassDeletionRefused``, marking nothing; so do
+    the other extractors).
     """
     cfg = config_mod.load()
     hook = JiraHook(cfg.jira_conn_id)
     summary: dict[str, Any] = {}
-    with LandingStore(paths().landing_file("jira"), "jira", cfg.max_record_bytes,
-                      memory_limit=cfg.duckdb_memory_limit) as store:
+    with _landing("jira", cfg, confirm_mass_deletion) as store:
         threaded = shared(store)
         extractor = JiraIssueExtractor(cfg, hook, threaded)
 
@@ -91,7 +103,8 @@ def extract_jira(run_id: str, full_refresh: bool = False, streams: tuple[str, ..
     return summary
 
 
-def extract_notion(run_id: str, full_refresh: bool = False, window: Window | None = None) -> dict:
+def extract_notion(run_id: str, full_refresh: bool = False, window: Window | None = None,
+                   confirm_mass_deletion: bool = False) -> dict:
     """Notion: System Risk Records and the release calendar (data sources), and users.
 
     ``window`` (start, end): also re-read the pages edited within it (see :func:`extract_jira`).
@@ -99,8 +112,7 @@ def extract_notion(run_id: str, full_refresh: bool = False, window: Window | Non
     cfg = config_mod.load()
     hook = NotionHook(cfg.notion_conn_id)
     summary: dict[str, Any] = {}
-    with LandingStore(paths().landing_file("notion"), "notion", cfg.max_record_bytes,
-                      memory_limit=cfg.duckdb_memory_limit) as store:
+    with _landing("notion", cfg, confirm_mass_deletion) as store:
         extractor = NotionExtractor(cfg, hook, store)
         for stream in NotionExtractor.STREAMS:
             with _run_log(store, run_id, stream) as stats:
@@ -114,7 +126,7 @@ def extract_notion(run_id: str, full_refresh: bool = False, window: Window | Non
 
 
 def extract_slack(run_id: str, full_refresh: bool = False, window: Window | None = None,
-                  now: datetime | None = None) -> dict:
+                  now: datetime | None = None, confirm_mass_deletion: bool = False) -> dict:
     """Slack: users, channels, and messages of incident channels and the release channel.
 
     ``window`` (start, end): also re-read the messages posted within it and their threads.
@@ -124,8 +136,7 @@ def extract_slack(run_id: str, full_refresh: bool = False, window: Window | None
     cfg = config_mod.load()
     hook = SlackHook(cfg.slack_conn_id)
     summary: dict[str, Any] = {}
-    with LandingStore(paths().landing_file("slack"), "slack", cfg.max_record_bytes,
-                      memory_limit=cfg.duckdb_memory_limit) as store:
+    with _landing("slack", cfg, confirm_mass_deletion) as store:
         extractor = SlackExtractor(cfg, hook, store, now=now)
         with _run_log(store, run_id, "users") as stats:
             stats["changed"] = extractor.users(run_id)

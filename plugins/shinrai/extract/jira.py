@@ -393,7 +393,8 @@ class JiraIssueExtractor:
 
         Lists every id in scope (``fields=id``, the largest pages search serves). Issues updated
         within the lookback window are spared: search is eventually consistent, so a brand-new
-        issue may be missing from the listing for a while.
+        issue may be missing from the listing for a while. The landing store's deletion guard
+        refuses a sweep that would take too much of the stream (``landing.max_deleted_share``).
         """
         jql = f"({self.config.jira_jql[stream]}) ORDER BY key ASC"
         client = self.hook.client
@@ -411,8 +412,9 @@ class JiraIssueExtractor:
                 break
         recent = datetime.now(UTC) - timedelta(minutes=self.config.jira_lookback_minutes)
         gone = self.store.live_ids(stream) - seen - self.store.updated_since(stream, recent)
-        deleted = self.store.mark_deleted(stream, gone, run_id)
-        self.store.mark_deleted("changelogs", gone, run_id)
+        # refused (MassDeletionRefused, nothing marked) when ``gone`` is too much of the stream: a
+        # narrowed JQL or a lost permission looks exactly like this; the changelogs follow their issues
+        deleted = self.store.mark_deleted(stream, gone, run_id, also=("changelogs",))
         if deleted:
             log.info("jira %s: %d issues no longer in Jira, marked deleted", stream, deleted)
         return deleted

@@ -204,7 +204,8 @@ class NotionExtractor:
             start_cursor = page.get("next_cursor") if page.get("has_more") else None
             if not start_cursor:
                 break
-        return self.store.mark_deleted(source.stream, trashed, run_id)
+        # guarded per data source: a database trashed wholesale needs the run's confirmation
+        return self.store.mark_deleted(source.stream, trashed, run_id, scope_key=source.data_source_id)
 
     def users(self, run_id: str) -> int:
         client = self.hook.client

@@ -294,7 +294,8 @@ class SlackExtractor:
         # a channel never landed before, read in one history page: nothing of it is in the file
         known_new = self._held_channels is not None and channel_id not in self._held_channels and not saved
         result = self.store.save_page("messages", replies, bad_replies, Cursor(latest_seen, done), run_id,
-                                      cursor_stream=key, deleted=held - seen_ids, known_new=known_new)
+                                      cursor_stream=key, deleted=held - seen_ids, known_new=known_new,
+                                      deleted_scope=channel_id)  # guarded per channel
         stats["pages"] += 1
         stats["seen"] += last_page[2]
         stats["changed"] += result.inserted + result.updated

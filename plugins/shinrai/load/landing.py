@@ -10,8 +10,13 @@ marts can be rebuilt from raw). ``raw.quarantine`` holds malformed records with 
 extractors' (a missing field, a bad timestamp) and the store's own, which every source gets (a
 payload that cannot be UTF-8 JSON, one too big, a second copy of an id in a run that is not a newer
 version; :mod:`shinrai.load.checks`). One bad record never stops its page or its stream.
-``state.cursors`` holds each stream's watermark and in-flight page token; it is written in the
-same transaction as the page it describes, so a task killed between pages resumes exactly there.
+Nothing is soft-deleted in bulk by accident: every path that marks landed records deleted goes
+through :meth:`LandingStore._guard_deletions`, which refuses (:class:`MassDeletionRefused`, nothing
+marked) a sweep that would take more than ``landing.max_deleted_share`` of a stream, or all of it,
+unless the run confirms it.
+
+``state.cursors`` holds each stream's watermark and in-flight page token; it is written in the same
+transaction as the page it describes, so a task killed between pages resumes exactly there.
 Pages are committed in small batches (the first at once, then at least every ``commit_interval_s``,
 and when the store closes; :mod:`shinrai.load.pending`): a kill loses the pages of the last fraction
 of a second, which the next run reads again, and never a page without its cursor or the reverse.
@@ -45,6 +50,19 @@ COMMIT_INTERVAL_S = 0.25  # staged pages wait at most this long for their commit
 MAX_STAGED_CHARS = 32_000_000  # or until this much payload text is staged
 CHECKPOINT_THRESHOLD = "64MB"
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+# landing.max_deleted_share's default (config.DEFAULT_MAX_DELETED_SHARE says the same; the store
+# does not import the config, so a bare store is guarded too)
+MAX_DELETED_SHARE = 0.05
+# Up to this many deletions in one sweep are allowed whatever their share (one of a project's three
+# versions, a few of a channel's forty messages), unless they are all the stream (or scope) holds.
+MIN_GUARDED_DELETIONS = 10
+CONFIRM_HINT = ("""airflow dags trigger shinrai_nightly --conf '{"confirm_mass_deletion": true}'"""
+                " (or shinrai demo --confirm-mass-deletion)")
+LIKELY_CAUSES = {
+    "jira": "a narrowed JQL (jira.jql), or the Jira account lost permission to browse those issues or projects",
+    "notion": "the database was unshared from the integration, or the integration lost access",
+    "slack": "the bot was removed from the channel, or the token lost a scope",
+}
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,30 @@ class PageResult:
     deleted: int = 0  # rows newly soft-deleted by ``save_page(deleted=...)``
 
 
+def _percent(share: float) -> str:
+    return f"{share * 100:.3g}%"  # 99.8%, 5%, 5.25%: never 399 of 400 rounded up to 100%
+
+
+class MassDeletionRefused(RuntimeError):
+    """A deletion sweep would mark too much of a stream deleted: nothing was marked.
+
+    What a narrowed JQL, a lost permission or an unshared database or channel looks like from here:
+    the records are missing from the listing, not gone from the source. The message is one line
+    naming the stream, the counts, the likely causes and how to confirm a real mass deletion."""
+
+    def __init__(self, source: str, stream: str, scope_key: str | None, count: int, live: int, limit: float):
+        self.source, self.stream, self.scope_key = source, stream, scope_key
+        self.count, self.live, self.limit = count, live, limit
+        where = f"{source} {stream}" + (f" ({scope_key})" if scope_key is not None else "")
+        rule = ("that is all of them, never deleted without confirmation" if count >= live else
+                f"{_percent(count / live)}, above landing.max_deleted_share {_percent(limit)}")
+        causes = LIKELY_CAUSES.get(source, "a narrowed query or a lost permission")
+        super().__init__(
+            f"{where}: refusing to mark {count} of {live} live records deleted ({rule}); nothing was marked "
+            f"deleted. Likely causes: {causes}. If they really are gone, confirm for one run: {CONFIRM_HINT}"
+        )
+
+
 def payload_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -155,16 +197,21 @@ class LandingStore:
     """Read/write access to one source's landing file. Use as a context manager."""
 
     def __init__(self, path: Path, source: str, max_record_bytes: int | None = None, *,
-                 commit_interval_s: float = COMMIT_INTERVAL_S, memory_limit: str | None = None):
+                 commit_interval_s: float = COMMIT_INTERVAL_S, memory_limit: str | None = None,
+                 max_deleted_share: float = MAX_DELETED_SHARE, confirm_mass_deletion: bool = False):
         """``max_record_bytes``: a record whose JSON payload is bigger is quarantined, not landed
         (config ``landing.max_record_bytes``); None means no limit. ``commit_interval_s``: how long
         staged pages may wait for their commit (0 commits every page on its own). ``memory_limit``: DuckDB's
-        (config ``duckdb.memory_limit``; None leaves DuckDB's default, 80% of RAM)."""
+        (config ``duckdb.memory_limit``; None leaves DuckDB's default, 80% of RAM).
+        ``max_deleted_share`` (config ``landing.max_deleted_share``) and ``confirm_mass_deletion``
+        (the run's ``confirm_mass_deletion`` param): see :meth:`_guard_deletions`."""
         self.path = Path(path)
         self.source = source
         self.max_record_bytes = max_record_bytes
         self.commit_interval_s = commit_interval_s
         self.memory_limit = memory_limit
+        self.max_deleted_share = max_deleted_share
+        self.confirm_mass_deletion = confirm_mass_deletion
         self._con: duckdb.DuckDBPyConnection | None = None
         self._streams: set[str] = set()
         self._open_quarantine: set[str] | None = None  # streams with unresolved quarantined ids
@@ -382,6 +429,7 @@ class LandingStore:
         cursor_stream: str | None = None,
         deleted: Iterable[str] = (),
         known_new: bool = False,
+        deleted_scope: str | None = None,
     ) -> PageResult:
         """Merge one page idempotently and move the stream's cursor, in one transaction.
 
@@ -389,7 +437,10 @@ class LandingStore:
         ``extracted_at``), so an unchanged rerun leaves the landing file as it was. ``also`` merges
         records of other streams derived from the same page (e.g. the page's changelogs) in the
         same transaction; ``cursor_stream`` names the cursor when it is not the stream itself;
-        ``deleted`` soft-deletes those source ids of ``stream`` in the same transaction.
+        ``deleted`` soft-deletes those source ids of ``stream`` in the same transaction, if the
+        deletion guard allows it (:meth:`_guard_deletions`, judged within ``deleted_scope``, a
+        ``source_key`` such as a Slack channel; else :class:`MassDeletionRefused` and nothing of
+        the page is staged).
         ``known_new``: the caller knows the file holds none of ``records`` (e.g. the only page of a
         Slack channel never read before), so they are not looked up; were one held after all, the
         commit would fail on its primary key rather than lose anything.
@@ -425,6 +476,7 @@ class LandingStore:
         # everything that can fail (serialising, looking up what we hold) happens before staging
         plans = [(s, self._plan(s, recs, known_new and s == stream)) for s, recs in pages]
         deletions = self._live_among(stream, deleted)
+        self._guard_deletions(stream, deletions, deleted_scope)
         result = PageResult()
         for index, (s, plan) in enumerate(plans):
             resolve = s in self._quarantine_streams()
@@ -619,11 +671,16 @@ class LandingStore:
 
         With ``scope_key``, only rows whose ``source_key`` equals it are compared (e.g. one
         project's versions). Returns the merge result and how many rows were newly marked deleted.
+        A listing that lacks too much of what we hold (an empty answer after a lost permission) is
+        refused before anything is staged (:meth:`_guard_deletions`): the listing does not land either.
         """
-        result = self.save_page(stream, records, [], None, run_id)
         present = {r.source_id for r in records}
-        held = self.live_ids(stream, scope_key)
-        return result, self.mark_deleted(stream, held - present, run_id)
+        gone = self.live_ids(stream, scope_key) - present
+        doomed = self._live_among(stream, gone)
+        self._guard_deletions(stream, doomed, scope_key)  # against what we held before this listing
+        result = self.save_page(stream, records, [], None, run_id)
+        self._stage_deletes([(stream, doomed)], run_id)
+        return result, len(doomed)
 
     def ensure_reference_tables(self) -> None:
         """The mapping tables dbt staging reads (empty until the first extraction resolves names)."""
@@ -665,14 +722,47 @@ class LandingStore:
                     "insert into raw.property_map values (?, ?, ?, ?, ?)", [(stream, *r) for r in rows]
                 )
 
-    def mark_deleted(self, stream: str, source_ids: Iterable[str], run_id: str) -> int:
-        """Soft-delete: the row stays, flagged, with the time we noticed it was gone."""
-        live = self._live_among(stream, source_ids)
-        now = datetime.now(UTC)
-        for source_id in live:
-            self._pending.stage_delete(stream, source_id, now, run_id)
-        self._maybe_flush()
+    def mark_deleted(self, stream: str, source_ids: Iterable[str], run_id: str, *, scope_key: str | None = None,
+                     also: Iterable[str] = ()) -> int:
+        """Soft-delete: the row stays, flagged, with the time we noticed it was gone.
+
+        Guarded (:meth:`_guard_deletions`, within ``scope_key`` when given): a refused sweep raises
+        :class:`MassDeletionRefused` and marks nothing. ``also`` names streams whose rows of the same
+        ids follow them (e.g. the issues' changelogs): judged with ``stream``, marked with it.
+        Returns how many live rows of ``stream`` were marked."""
+        ids = list(dict.fromkeys(source_ids))
+        live = self._live_among(stream, ids)
+        self._guard_deletions(stream, live, scope_key)
+        self._stage_deletes([(stream, live), *((other, self._live_among(other, ids)) for other in also)], run_id)
         return len(live)
+
+    def _stage_deletes(self, deletions: list[tuple[str, list[str]]], run_id: str) -> None:
+        now = datetime.now(UTC)
+        for stream, source_ids in deletions:
+            for source_id in source_ids:
+                self._pending.stage_delete(stream, source_id, now, run_id)
+        self._maybe_flush()
+
+    def _guard_deletions(self, stream: str, doomed: list[str], scope_key: str | None = None) -> None:
+        """Refuse to soft-delete ``doomed`` (live ids of ``stream``) when it looks like a mass deletion.
+
+        Judged against the live rows of the stream, or of ``scope_key`` within it (one project's
+        versions, one Slack channel's messages): refused when the sweep would take every one of
+        them (never without confirmation, however few), or more than ``max_deleted_share`` of
+        them once it is more than :data:`MIN_GUARDED_DELETIONS` records (so a small stream losing a
+        record or two is not stopped). ``confirm_mass_deletion`` lets it through, logged."""
+        if not doomed:
+            return
+        live = len(self.live_ids(stream, scope_key))
+        count = len(doomed)
+        whole = count >= live
+        if not whole and (count <= MIN_GUARDED_DELETIONS or count <= self.max_deleted_share * live):
+            return
+        if self.confirm_mass_deletion:
+            log.warning("landing %s %s%s: mass deletion confirmed for this run: marking %d of %d live records "
+                        "deleted", self.source, stream, f" ({scope_key})" if scope_key else "", count, live)
+            return
+        raise MassDeletionRefused(self.source, stream, scope_key, count, live, self.max_deleted_share)
 
     def live_ids(self, stream: str, scope_key: str | None = None) -> set[str]:
         s = _check_ident(stream)

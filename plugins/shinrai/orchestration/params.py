@@ -28,8 +28,10 @@ def nightly_params() -> dict[str, Param]:
         "window_end": _date_param("Last day (inclusive) to re-extract; not before window_start"),
         "confirm_mass_deletion": Param(
             False, type="boolean",
-            description="Confirm, for this run only, that a mass deletion is real: the extract tasks mark the "
-                        "records deleted and the quality gate publishes marts that dropped sharply",
+            description="Confirm, for this run only, that records really were deleted in bulk: a deletion "
+                        "sweep may mark more than landing.max_deleted_share of a stream (or all of it) "
+                        "deleted, and the quality gate publishes marts that dropped beyond "
+                        "quality.max_volume_drop_share",
         ),
         "publish_docs": Param(
             True, type="boolean", description="Regenerate the dbt docs page when publishing (about a minute)",

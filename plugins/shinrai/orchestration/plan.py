@@ -3,6 +3,8 @@
 Every run of the nightly DAG catches up incrementally from the stored cursors. On top of that:
 
 * ``full_refresh`` re-extracts everything and rebuilds incremental models from scratch;
+* ``confirm_mass_deletion`` lets the extractors' deletion guard mark a large share of a stream
+  deleted, for this run only (:class:`shinrai.load.landing.MassDeletionRefused` otherwise);
 * a **window** (``window_start``..``window_end``, dates in the reporting time zone, both
   inclusive) re-reads what changed in those days, idempotently, without moving the cursors.
   A backfill run without explicit window params re-reads its own run date.
@@ -116,7 +118,9 @@ class RunPlan:
     publish: bool = True
     publish_reason: str = ""
     publish_docs: bool = True
-    confirm_mass_deletion: bool = False  # for this run only: a sharp drop is a real deletion
+    # for this run only: a deletion sweep beyond landing.max_deleted_share and a drop beyond
+    # quality.max_volume_drop_share against the live publication are a real mass deletion
+    confirm_mass_deletion: bool = False
 
     @property
     def as_of_date(self) -> str:
@@ -229,6 +233,13 @@ def window_bounds(run: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
     """The extractors' ``window`` argument from a plan's XCom (None: no re-read)."""
     bounds = run.get("window_bounds")
     return (datetime.fromisoformat(bounds[0]), datetime.fromisoformat(bounds[1])) if bounds else None
+
+
+def extract_args(run: Mapping[str, Any]) -> dict[str, Any]:
+    """The extractors' keyword arguments from a plan's XCom: full refresh, re-read window, and
+    whether this run confirms a mass deletion (the deletion guard otherwise refuses one)."""
+    return {"full_refresh": bool(run["full_refresh"]), "window": window_bounds(run),
+            "confirm_mass_deletion": bool(run.get("confirm_mass_deletion", False))}
 
 
 def backfill_args(dag_id: str, first: date, last: date, tz: str = "Asia/Tokyo", max_active_runs: int = 1,
