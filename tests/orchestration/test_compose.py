@@ -112,31 +112,51 @@ def covered(path: str, roots: set[str]) -> bool:
     return any(PurePosixPath(path).is_relative_to(root) for root in roots)
 
 
+def dockerfile_instructions() -> list[tuple[str, list[str]]]:
+    """The Dockerfile as (INSTRUCTION, arguments), continuation lines joined and comments dropped
+    (hadolint, below, checks that a builder would parse it the same way)."""
+    lines = [line for line in DOCKERFILE.read_text().splitlines() if not line.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n", " ", "\n".join(lines))
+    return [(line.split(None, 1)[0].upper(), shlex.split(line.split(None, 1)[1]))
+            for line in joined.splitlines() if line.strip()]
+
+
+def dockerfile_commands() -> list[list[str]]:
+    """Every shell command of every RUN step, as an argv."""
+    commands: list[list[str]] = []
+    for instruction, args in dockerfile_instructions():
+        if instruction == "RUN":
+            command: list[str] = []
+            for arg in [*args, "&&"]:
+                if arg in ("&&", ";"):
+                    commands.append(command)
+                    command = []
+                else:
+                    command.append(arg)
+    return [c for c in commands if c]
+
+
+def dockerfile_last(instruction: str) -> list[str]:
+    return [args for name, args in dockerfile_instructions() if name == instruction][-1]
+
+
 def dockerfile_user() -> int:
-    users = [line.split()[1] for line in DOCKERFILE.read_text().splitlines() if line.startswith("USER ")]
-    return int(users[-1].split(":")[0])
+    return int(dockerfile_last("USER")[0].split(":")[0])
 
 
 def dockerfile_paths() -> tuple[set[str], dict[str, int]]:
     """Paths the image's RUN steps create (`mkdir -p`) and give to a uid (`chown -R UID:GID`)."""
-    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
     created, owned = set(), {}
-    for line in text.splitlines():
-        if not line.startswith("RUN "):
-            continue
-        for command in re.split(r"&&|;", line[4:]):
-            argv = shlex.split(command)
-            if argv[:2] == ["mkdir", "-p"]:
-                created |= set(argv[2:])
-            elif argv[:2] == ["chown", "-R"]:
-                owned |= {path: int(argv[2].split(":")[0]) for path in argv[3:]}
+    for argv in dockerfile_commands():
+        if argv[:2] == ["mkdir", "-p"]:
+            created |= set(argv[2:])
+        elif argv[:2] == ["chown", "-R"]:
+            owned |= {path: int(argv[2].split(":")[0]) for path in argv[3:]}
     return created, owned
 
 
 def dockerfile_workdir() -> str:
-    workdir = [line.split(None, 1)[1].strip() for line in DOCKERFILE.read_text().splitlines()
-               if line.startswith("WORKDIR ")]
-    return workdir[-1]
+    return dockerfile_last("WORKDIR")[0]
 
 
 def test_topology_has_every_component(services):
@@ -144,12 +164,16 @@ def test_topology_has_every_component(services):
 
 
 def test_image_is_built_from_the_lockfile():
-    text = DOCKERFILE.read_text()
-    assert "COPY pyproject.toml uv.lock" in text
-    syncs = re.findall(r"uv sync ([^\n\\&]*)", text)
-    assert syncs and all("--locked" in s for s in syncs)
+    steps = dockerfile_instructions()
+    copies = [args for name, args in steps if name == "COPY" and not args[0].startswith("--")]
+    syncs = [argv for argv in dockerfile_commands() if argv[:2] == ["uv", "sync"]]
+    assert syncs and all("--locked" in argv for argv in syncs)
+    first_sync = next(i for i, (name, args) in enumerate(steps) if name == "RUN" and args[:2] == ["uv", "sync"])
+    lock = next(i for i, (name, args) in enumerate(steps) if name == "COPY" and "uv.lock" in args[:-1])
+    assert lock < first_sync and "pyproject.toml" in steps[lock][1], "the lockfile comes before the first sync"
+    copied = {(args[0], args[-1]) for args in copies}
     for folder in ("plugins", "dags", "dbt_project", "gx", "config"):
-        assert f"COPY {folder} ./{folder}" in text and (PROJECT_ROOT / folder).is_dir()
+        assert (folder, f"./{folder}") in copied and (PROJECT_ROOT / folder).is_dir()
 
 
 @pytest.mark.parametrize("name", sorted(AIRFLOW_SERVICES))
@@ -353,7 +377,10 @@ def test_every_long_running_service_has_a_healthcheck_its_tools_accept(services,
         url = re.search(r"urlopen\('([^']+)'\)", argv[-1]).group(1)
         port = split(url).port
         env = env_of(services[name])
-        expected = int(env["AIRFLOW__API__PORT"]) if name == "airflow-apiserver" else 8974
+        from airflow.configuration import conf
+
+        expected = (int(env["AIRFLOW__API__PORT"]) if name == "airflow-apiserver"
+                    else conf.getint("scheduler", "scheduler_health_check_server_port"))
         assert port == expected and env.get("AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK", "True") == "True"
 
 
