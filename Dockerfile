@@ -25,8 +25,10 @@ COPY dags ./dags
 COPY dbt_project ./dbt_project
 COPY gx ./gx
 COPY config ./config
+# Every path a compose volume mounts exists here owned by the Airflow user, so a new named volume
+# starts with that owner (docker-compose.yaml's airflow-init also chowns volumes created earlier).
 RUN uv sync --locked --no-dev \
-    && mkdir -p /opt/airflow /opt/shinrai/data \
+    && mkdir -p /opt/airflow/logs /opt/airflow/auth /opt/shinrai/data \
     && chown -R 50000:0 /opt/airflow /opt/shinrai/data /opt/shinrai/dbt_project /opt/shinrai/gx
 
 ENV PATH=/opt/shinrai/.venv/bin:$PATH \
