@@ -20,6 +20,7 @@ from shinrai.airflow_env import sandbox_connections
 from shinrai.extract.retry import RetryPolicy
 from shinrai.sandbox import Sandbox
 from shinrai.settings import PROJECT_ROOT, paths
+from shinrai.transform import dbt
 
 RUN_DATE = date(2026, 11, 24)  # a Tuesday and a Japanese business day, three weeks after the anchor
 
@@ -93,7 +94,8 @@ def test_sends_exactly_what_the_model_says_then_nothing_on_rerun(env):
         assert str(row["due_date"]) in hits[0]["text"]
     with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
         ledger = con.execute("select status, count(*) from chaser.reminder_ledger group by 1").fetchall()
-    assert ledger == [("sent", len(due))]
+    escalations = len(due) - len(owner_rows)
+    assert ledger == [("sent", len(owner_rows) + 2 * escalations)]  # an escalation goes out in two digests
     again = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
     assert len(_posted(sb, before)) == len(posted)
     assert again["sent"] == 0 and again["skipped_already_sent"] == summary["sent"]
@@ -183,3 +185,87 @@ def test_a_crash_between_sending_and_recording_never_double_sends(env):
     refs = [m["text"].rsplit("(ref ", 1)[-1] for m in _posted(sb, before)]
     assert len(refs) == len(set(refs)) == result["planned"]
     assert result["recovered_after_crash"] + result["skipped_already_sent"] >= 1
+
+
+def _digests(sb: Sandbox, before: int, refs: set[str]) -> list[str]:
+    """The refs of the posted messages among ``refs``, once per post."""
+    return [ref for m in _posted(sb, before) for ref in refs if f"(ref {ref})" in (m["text"] or "")]
+
+
+def _escalation_day() -> date:
+    """The business day up to RUN_DATE when the most open actions reach the escalation stage (the
+    pinned day has none at this scale); the chase re-evaluates rpt_overdue_actions for it."""
+    from shinrai.config import load
+
+    after = load().chaser_escalation_after_business_days
+    with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
+        schema = con.execute("select table_schema from information_schema.tables "
+                             "where table_name = 'int_business_days_indexed'").fetchone()[0]
+        row = con.execute(
+            f"""
+            select day.calendar_date, count(distinct a.product_code) as products, count(*) as actions
+            from marts.fct_prevention_actions as a
+            join {schema}.int_business_days_indexed as due on a.due_date = due.calendar_date
+            join {schema}.int_business_days_indexed as day
+                on day.business_day_index = due.business_day_index + ? and day.is_business_day
+            where a.is_open and day.calendar_date <= ?
+            group by 1 order by products desc, actions desc, 1 desc limit 1
+            """,
+            [after, RUN_DATE],
+        ).fetchone()
+    assert row is not None, "no open action reaches the escalation stage in the sandbox"
+    return row[0]
+
+
+def test_both_escalation_digests_are_sent_once(env):
+    """Issue 17: the product channel's digest and the reliability team's digest each get their own
+    ledger ids, so both go out, once each (before, the team's copy was never sent: planned 5, sent 4)."""
+    from shinrai.chase.chaser import TEAM_DIGEST, plan
+    from shinrai.config import load
+
+    sb, _, before = env
+    day = _escalation_day()
+    first = pipeline.chase(day, today=day, dry_run=False)
+    planned = plan([{**r, "reminder_id": f"{r['action_id']}:{r['reminder_stage']}:{r['send_on']}"} for r in _due(day)],
+                   load().chaser_team_channel)
+    digests = {p.ref: p for p in planned if p.kind == "digest"}
+    assert len(digests) >= 2 and any(p.audience == TEAM_DIGEST for p in digests.values())
+    assert first["planned"] == first["sent"] == len(planned) and first["failed"] == 0
+    assert sorted(_digests(sb, before, set(digests))) == sorted(digests)  # every digest, exactly once
+    again = pipeline.chase(day, today=day, dry_run=False)
+    assert again["sent"] == 0 and again["skipped_already_sent"] == len(planned)
+    assert len(_posted(sb, before)) == len(planned)
+
+
+def test_digests_sent_by_an_older_version_are_not_resent(env):
+    """Ledger rows written before issue 17 (a product digest recorded under the bare reminder ids,
+    with the ref that version gave it) still count: after the upgrade a rerun sends only the team's
+    digest, which that version never sent, and records the product digests under their new ids."""
+    from shinrai.chase.chaser import PRODUCT_DIGEST, TEAM_DIGEST, plan
+    from shinrai.chase.ledger import Ledger
+    from shinrai.config import load
+
+    sb, _, before = env
+    day = _escalation_day()
+    dbt.run_dbt(["run", "--select", "rpt_overdue_actions"], extra_vars={"as_of_date": day.isoformat()})
+    planned = plan([{**r, "reminder_id": f"{r['action_id']}:{r['reminder_stage']}:{r['send_on']}"} for r in _due(day)],
+                   load().chaser_team_channel)
+    products = [p for p in planned if p.audience == PRODUCT_DIGEST]
+    assert products
+    with duckdb.connect(str(paths().warehouse_file)) as con:  # what the old version left behind
+        ledger = Ledger(con)
+        ledger.ensure()
+        for p in products:
+            ledger.pending(p.rows, p.recipient, "C-old", p.legacy_ref, day)
+            ledger.sent(p.reminder_ids(), "1700000000.000100")
+    result = pipeline.chase(day, today=day, dry_run=False)
+    team = next(p for p in planned if p.audience == TEAM_DIGEST)
+    posted_refs = _digests(sb, before, {p.ref for p in planned} | {p.legacy_ref for p in planned})
+    assert team.ref in posted_refs and posted_refs.count(team.ref) == 1
+    assert not {p.ref for p in products} & set(posted_refs)
+    assert result["sent"] == len(planned) - len(products) and result["skipped_already_sent"] == len(products)
+    with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
+        adopted = con.execute("select distinct slack_ts from chaser.reminder_ledger where reminder_id like ?",
+                              [f"%:{PRODUCT_DIGEST}"]).fetchall()
+    assert adopted == [("1700000000.000100",)]
+    assert pipeline.chase(day, today=day, dry_run=False)["sent"] == 0
