@@ -187,9 +187,8 @@ def test_a_crash_between_sending_and_recording_never_double_sends(env):
     assert result["recovered_after_crash"] + result["skipped_already_sent"] >= 1
 
 
-def _digests(sb: Sandbox, before: int, refs: set[str]) -> list[str]:
-    """The refs of the posted messages among ``refs``, once per post."""
-    return [ref for m in _posted(sb, before) for ref in refs if f"(ref {ref})" in (m["text"] or "")]
+def _in_posts(sb: Sandbox, before: int, action_key: str) -> list[dict]:
+    return [m for m in _posted(sb, before) if f"/browse/{action_key}|" in (m["text"] or "")]
 
 
 def _escalation_day() -> date:
@@ -218,54 +217,71 @@ def _escalation_day() -> date:
 
 
 def test_both_escalation_digests_are_sent_once(env):
-    """Issue 17: the product channel's digest and the reliability team's digest each get their own
-    ledger ids, so both go out, once each (before, the team's copy was never sent: planned 5, sent 4)."""
-    from shinrai.chase.chaser import TEAM_DIGEST, plan
-    from shinrai.config import load
-
+    """Issue 17: an escalation goes out in its product channel's digest and in the reliability
+    team's digest; each digest has its own ledger ids, so both are sent, once each (before, they
+    shared the ledger rows and the team's copy was never sent: planned 5, sent 4)."""
     sb, _, before = env
     day = _escalation_day()
     first = pipeline.chase(day, today=day, dry_run=False)
-    planned = plan([{**r, "reminder_id": f"{r['action_id']}:{r['reminder_stage']}:{r['send_on']}"} for r in _due(day)],
-                   load().chaser_team_channel)
-    digests = {p.ref: p for p in planned if p.kind == "digest"}
-    assert len(digests) >= 2 and any(p.audience == TEAM_DIGEST for p in digests.values())
-    assert first["planned"] == first["sent"] == len(planned) and first["failed"] == 0
-    assert sorted(_digests(sb, before, set(digests))) == sorted(digests)  # every digest, exactly once
+    escalations = [r for r in _due(day) if r["reminder_stage"] == "escalation"]
+    assert escalations
+    assert first["failed"] == 0 and first["sent"] == first["planned"], first
+    for row in escalations:  # in exactly two digests: its product's and the team's
+        assert len(_in_posts(sb, before, row["action_key"])) == 2, row["action_key"]
+    team = [m for m in _posted(sb, before) if "all products" in m["text"]]
+    assert len(team) == 1 and all(_in(team[0], r) for r in escalations)
+    refs = [m["text"].rsplit("(ref ", 1)[-1] for m in _posted(sb, before)]
+    assert len(refs) == len(set(refs)) == first["planned"]
     again = pipeline.chase(day, today=day, dry_run=False)
-    assert again["sent"] == 0 and again["skipped_already_sent"] == len(planned)
-    assert len(_posted(sb, before)) == len(planned)
+    assert again["sent"] == 0 and again["skipped_already_sent"] == first["planned"]
+    assert len(_posted(sb, before)) == first["planned"]
+
+
+def _in(message: dict, row: dict) -> bool:
+    return f"/browse/{row['action_key']}|" in (message["text"] or "")
+
+
+def _old_ref(reminder_ids: list[str], recipient: str) -> str:
+    """The ref versions before issue 17 gave a digest (recomputed here, as that code computed it)."""
+    import hashlib
+
+    basis = "|".join(sorted(reminder_ids)) + "|" + recipient + "|digest"
+    return "r-" + hashlib.sha256(basis.encode()).hexdigest()[:12]
 
 
 def test_digests_sent_by_an_older_version_are_not_resent(env):
-    """Ledger rows written before issue 17 (a product digest recorded under the bare reminder ids,
-    with the ref that version gave it) still count: after the upgrade a rerun sends only the team's
-    digest, which that version never sent, and records the product digests under their new ids."""
-    from shinrai.chase.chaser import PRODUCT_DIGEST, TEAM_DIGEST, plan
+    """Ledger rows written before issue 17 (each product digest recorded under the bare reminder
+    ids, with the ref that version gave it) still count after the upgrade: a rerun sends only the
+    team's digest, which that version never sent, and records the product digests under their new
+    ids with the old message's ts."""
     from shinrai.chase.ledger import Ledger
     from shinrai.config import load
 
     sb, _, before = env
     day = _escalation_day()
     dbt.run_dbt(["run", "--select", "rpt_overdue_actions"], extra_vars={"as_of_date": day.isoformat()})
-    planned = plan([{**r, "reminder_id": f"{r['action_id']}:{r['reminder_stage']}:{r['send_on']}"} for r in _due(day)],
-                   load().chaser_team_channel)
-    products = [p for p in planned if p.audience == PRODUCT_DIGEST]
+    team_channel = load().chaser_team_channel
+    products: dict[str, list[dict]] = {}
+    for row in _due(day):
+        if row["reminder_stage"] == "escalation":
+            row["reminder_id"] = f"{row['action_id']}:{row['reminder_stage']}:{row['send_on']}"
+            products.setdefault(row["recipient_slack_id"] or team_channel, []).append(row)
     assert products
     with duckdb.connect(str(paths().warehouse_file)) as con:  # what the old version left behind
         ledger = Ledger(con)
         ledger.ensure()
-        for p in products:
-            ledger.pending(p.rows, p.recipient, "C-old", p.legacy_ref, day)
-            ledger.sent(p.reminder_ids(), "1700000000.000100")
+        for recipient, rows in products.items():
+            ids = [r["reminder_id"] for r in rows]
+            ledger.pending(rows, recipient, "C-old", _old_ref(ids, recipient), day)
+            ledger.sent(ids, "1700000000.000100")
     result = pipeline.chase(day, today=day, dry_run=False)
-    team = next(p for p in planned if p.audience == TEAM_DIGEST)
-    posted_refs = _digests(sb, before, {p.ref for p in planned} | {p.legacy_ref for p in planned})
-    assert team.ref in posted_refs and posted_refs.count(team.ref) == 1
-    assert not {p.ref for p in products} & set(posted_refs)
-    assert result["sent"] == len(planned) - len(products) and result["skipped_already_sent"] == len(products)
+    escalations = [r for rows in products.values() for r in rows]
+    digests = [m for m in _posted(sb, before) if any(_in(m, r) for r in escalations)]
+    assert len(digests) == 1 and all(_in(digests[0], r) for r in escalations)  # the team's, never a product's
+    assert result["failed"] == 0 and result["skipped_already_sent"] == len(products)
+    assert result["sent"] == result["planned"] - len(products)
     with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
         adopted = con.execute("select distinct slack_ts from chaser.reminder_ledger where reminder_id like ?",
-                              [f"%:{PRODUCT_DIGEST}"]).fetchall()
+                              ["%:product-digest"]).fetchall()
     assert adopted == [("1700000000.000100",)]
     assert pipeline.chase(day, today=day, dry_run=False)["sent"] == 0
