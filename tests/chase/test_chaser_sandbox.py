@@ -55,6 +55,10 @@ def org(tmp_path_factory):
 @pytest.fixture
 def env(org, tmp_path, monkeypatch):
     sb, home = org
+    return _copy_env(sb, home, tmp_path, monkeypatch)
+
+
+def _copy_env(sb, home, tmp_path, monkeypatch):
     import shutil
 
     mine = tmp_path / "home"
@@ -216,12 +220,39 @@ def _escalation_day() -> date:
     return row[0]
 
 
-def test_both_escalation_digests_are_sent_once(env):
+@pytest.fixture(scope="module")
+def escalation_org(org, tmp_path_factory):
+    """A copy of the module's warehouse with rpt_overdue_actions evaluated for a day with
+    escalations (one dbt run shared by the digest tests)."""
+    import shutil
+
+    sb, home = org
+    mine = tmp_path_factory.mktemp("escalation") / "home"
+    shutil.copytree(home, mine, ignore=shutil.ignore_patterns("airflow"))
+    saved = os.environ.get("SHINRAI_HOME")
+    os.environ["SHINRAI_HOME"] = str(mine)
+    try:
+        day = _escalation_day()
+        dbt.run_dbt(["run", "--select", "rpt_overdue_actions"], extra_vars={"as_of_date": day.isoformat()})
+    finally:
+        if saved is None:
+            os.environ.pop("SHINRAI_HOME")
+        else:
+            os.environ["SHINRAI_HOME"] = saved
+    return sb, mine, day
+
+
+@pytest.fixture
+def escalation_env(escalation_org, tmp_path, monkeypatch):
+    sb, home, day = escalation_org
+    return (*_copy_env(sb, home, tmp_path, monkeypatch), day)
+
+
+def test_both_escalation_digests_are_sent_once(escalation_env):
     """Issue 17: an escalation goes out in its product channel's digest and in the reliability
     team's digest; each digest has its own ledger ids, so both are sent, once each (before, they
     shared the ledger rows and the team's copy was never sent: planned 5, sent 4)."""
-    sb, _, before = env
-    day = _escalation_day()
+    sb, _, before, day = escalation_env
     first = pipeline.chase(day, today=day, dry_run=False)
     escalations = [r for r in _due(day) if r["reminder_stage"] == "escalation"]
     assert escalations
@@ -249,7 +280,7 @@ def _old_ref(reminder_ids: list[str], recipient: str) -> str:
     return "r-" + hashlib.sha256(basis.encode()).hexdigest()[:12]
 
 
-def test_digests_sent_by_an_older_version_are_not_resent(env):
+def test_digests_sent_by_an_older_version_are_not_resent(escalation_env):
     """Ledger rows written before issue 17 (each product digest recorded under the bare reminder
     ids, with the ref that version gave it) still count after the upgrade: a rerun sends only the
     team's digest, which that version never sent, and records the product digests under their new
@@ -257,9 +288,7 @@ def test_digests_sent_by_an_older_version_are_not_resent(env):
     from shinrai.chase.ledger import Ledger
     from shinrai.config import load
 
-    sb, _, before = env
-    day = _escalation_day()
-    dbt.run_dbt(["run", "--select", "rpt_overdue_actions"], extra_vars={"as_of_date": day.isoformat()})
+    sb, _, before, day = escalation_env
     team_channel = load().chaser_team_channel
     products: dict[str, list[dict]] = {}
     for row in _due(day):
