@@ -13,6 +13,10 @@ A backfill (`airflow backfill create --dag-id shinrai_chaser ...`), a run for a 
 stale marts or `dry_run=true` calls the chase with `send=False`: it reports what is due and sends
 nothing (`dry_run=true` also prints the messages). The decision is `shinrai.orchestration.chaser`.
 
+**Holding back is a skip, never green.** A run that should send but whose marts do not allow it
+ends *skipped*, with the true reason as the skip message: no marts built at all; marts built, but
+as of other dates (named); or the quality gate blocked them (the quality run and its failed rules).
+
 The chase reads and writes the warehouse, so it takes every slot of the `shinrai_warehouse` pool
 (never alongside dbt or an extraction). Failures alert Slack (`shinrai_slack_alerts`).
 """
@@ -53,7 +57,10 @@ def shinrai_chaser():
             raise AirflowSkipException("shinrai.pipeline.chase does not exist yet: nothing to run")
         if reason := warehouse_missing():
             raise AirflowSkipException(reason)
-        return pipeline.chase(**chase_call(context, MARTS))
+        decision, call = chase_call(context, MARTS)
+        if decision.hold_back:
+            raise AirflowSkipException(decision.reason)
+        return pipeline.chase(**call)
 
     chase()
 

@@ -20,6 +20,7 @@ from shinrai.airflow_env import sandbox_connections
 from shinrai.extract.retry import RetryPolicy
 from shinrai.sandbox import Sandbox
 from shinrai.settings import PROJECT_ROOT, paths
+from shinrai.transform import dbt
 
 RUN_DATE = date(2026, 11, 24)  # a Tuesday and a Japanese business day, three weeks after the anchor
 
@@ -54,6 +55,10 @@ def org(tmp_path_factory):
 @pytest.fixture
 def env(org, tmp_path, monkeypatch):
     sb, home = org
+    return _copy_env(sb, home, tmp_path, monkeypatch)
+
+
+def _copy_env(sb, home, tmp_path, monkeypatch):
     import shutil
 
     mine = tmp_path / "home"
@@ -93,7 +98,8 @@ def test_sends_exactly_what_the_model_says_then_nothing_on_rerun(env):
         assert str(row["due_date"]) in hits[0]["text"]
     with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
         ledger = con.execute("select status, count(*) from chaser.reminder_ledger group by 1").fetchall()
-    assert ledger == [("sent", len(due))]
+    escalations = len(due) - len(owner_rows)
+    assert ledger == [("sent", len(owner_rows) + 2 * escalations)]  # an escalation goes out in two digests
     again = pipeline.chase(RUN_DATE, today=RUN_DATE, dry_run=False)
     assert len(_posted(sb, before)) == len(posted)
     assert again["sent"] == 0 and again["skipped_already_sent"] == summary["sent"]
@@ -183,3 +189,128 @@ def test_a_crash_between_sending_and_recording_never_double_sends(env):
     refs = [m["text"].rsplit("(ref ", 1)[-1] for m in _posted(sb, before)]
     assert len(refs) == len(set(refs)) == result["planned"]
     assert result["recovered_after_crash"] + result["skipped_already_sent"] >= 1
+
+
+def _in_posts(sb: Sandbox, before: int, action_key: str) -> list[dict]:
+    return [m for m in _posted(sb, before) if f"/browse/{action_key}|" in (m["text"] or "")]
+
+
+def _escalation_day() -> date:
+    """The business day up to RUN_DATE when the most open actions reach the escalation stage (the
+    pinned day has none at this scale); the chase re-evaluates rpt_overdue_actions for it."""
+    from shinrai.config import load
+
+    after = load().chaser_escalation_after_business_days
+    with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
+        schema = con.execute("select table_schema from information_schema.tables "
+                             "where table_name = 'int_business_days_indexed'").fetchone()[0]
+        row = con.execute(
+            f"""
+            select day.calendar_date, count(distinct a.product_code) as products, count(*) as actions
+            from marts.fct_prevention_actions as a
+            join {schema}.int_business_days_indexed as due on a.due_date = due.calendar_date
+            join {schema}.int_business_days_indexed as day
+                on day.business_day_index = due.business_day_index + ? and day.is_business_day
+            where a.is_open and day.calendar_date <= ?
+            group by 1 order by products desc, actions desc, 1 desc limit 1
+            """,
+            [after, RUN_DATE],
+        ).fetchone()
+    assert row is not None, "no open action reaches the escalation stage in the sandbox"
+    return row[0]
+
+
+@pytest.fixture(scope="module")
+def escalation_org(org, tmp_path_factory):
+    """A copy of the module's warehouse with rpt_overdue_actions evaluated for a day with
+    escalations (one dbt run shared by the digest tests)."""
+    import shutil
+
+    sb, home = org
+    mine = tmp_path_factory.mktemp("escalation") / "home"
+    shutil.copytree(home, mine, ignore=shutil.ignore_patterns("airflow"))
+    saved = os.environ.get("SHINRAI_HOME")
+    os.environ["SHINRAI_HOME"] = str(mine)
+    try:
+        day = _escalation_day()
+        dbt.run_dbt(["run", "--select", "rpt_overdue_actions"], extra_vars={"as_of_date": day.isoformat()})
+    finally:
+        if saved is None:
+            os.environ.pop("SHINRAI_HOME")
+        else:
+            os.environ["SHINRAI_HOME"] = saved
+    return sb, mine, day
+
+
+@pytest.fixture
+def escalation_env(escalation_org, tmp_path, monkeypatch):
+    sb, home, day = escalation_org
+    return (*_copy_env(sb, home, tmp_path, monkeypatch), day)
+
+
+def test_both_escalation_digests_are_sent_once(escalation_env):
+    """Issue 17: an escalation goes out in its product channel's digest and in the reliability
+    team's digest; each digest has its own ledger ids, so both are sent, once each (before, they
+    shared the ledger rows and the team's copy was never sent: planned 5, sent 4)."""
+    sb, _, before, day = escalation_env
+    first = pipeline.chase(day, today=day, dry_run=False)
+    escalations = [r for r in _due(day) if r["reminder_stage"] == "escalation"]
+    assert escalations
+    assert first["failed"] == 0 and first["sent"] == first["planned"], first
+    for row in escalations:  # in exactly two digests: its product's and the team's
+        assert len(_in_posts(sb, before, row["action_key"])) == 2, row["action_key"]
+    team = [m for m in _posted(sb, before) if "all products" in m["text"]]
+    assert len(team) == 1 and all(_in(team[0], r) for r in escalations)
+    refs = [m["text"].rsplit("(ref ", 1)[-1] for m in _posted(sb, before)]
+    assert len(refs) == len(set(refs)) == first["planned"]
+    again = pipeline.chase(day, today=day, dry_run=False)
+    assert again["sent"] == 0 and again["skipped_already_sent"] == first["planned"]
+    assert len(_posted(sb, before)) == first["planned"]
+
+
+def _in(message: dict, row: dict) -> bool:
+    return f"/browse/{row['action_key']}|" in (message["text"] or "")
+
+
+def _old_ref(reminder_ids: list[str], recipient: str) -> str:
+    """The ref versions before issue 17 gave a digest (recomputed here, as that code computed it)."""
+    import hashlib
+
+    basis = "|".join(sorted(reminder_ids)) + "|" + recipient + "|digest"
+    return "r-" + hashlib.sha256(basis.encode()).hexdigest()[:12]
+
+
+def test_digests_sent_by_an_older_version_are_not_resent(escalation_env):
+    """Ledger rows written before issue 17 (each product digest recorded under the bare reminder
+    ids, with the ref that version gave it) still count after the upgrade: a rerun sends only the
+    team's digest, which that version never sent, and records the product digests under their new
+    ids with the old message's ts."""
+    from shinrai.chase.ledger import Ledger
+    from shinrai.config import load
+
+    sb, _, before, day = escalation_env
+    team_channel = load().chaser_team_channel
+    products: dict[str, list[dict]] = {}
+    for row in _due(day):
+        if row["reminder_stage"] == "escalation":
+            row["reminder_id"] = f"{row['action_id']}:{row['reminder_stage']}:{row['send_on']}"
+            products.setdefault(row["recipient_slack_id"] or team_channel, []).append(row)
+    assert products
+    with duckdb.connect(str(paths().warehouse_file)) as con:  # what the old version left behind
+        ledger = Ledger(con)
+        ledger.ensure()
+        for recipient, rows in products.items():
+            ids = [r["reminder_id"] for r in rows]
+            ledger.pending(rows, recipient, "C-old", _old_ref(ids, recipient), day)
+            ledger.sent(ids, "1700000000.000100")
+    result = pipeline.chase(day, today=day, dry_run=False)
+    escalations = [r for rows in products.values() for r in rows]
+    digests = [m for m in _posted(sb, before) if any(_in(m, r) for r in escalations)]
+    assert len(digests) == 1 and all(_in(digests[0], r) for r in escalations)  # the team's, never a product's
+    assert result["failed"] == 0 and result["skipped_already_sent"] == len(products)
+    assert result["sent"] == result["planned"] - len(products)
+    with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
+        adopted = con.execute("select distinct slack_ts from chaser.reminder_ledger where reminder_id like ?",
+                              ["%:product-digest"]).fetchall()
+    assert adopted == [("1700000000.000100",)]
+    assert pipeline.chase(day, today=day, dry_run=False)["sent"] == 0

@@ -52,3 +52,17 @@ def test_jira_comment_is_adf_with_plain_text_nodes():
     assert doc["type"] == "doc" and doc["version"] == 1
     texts = [n["text"] for p in doc["content"] for n in p["content"]]
     assert any("14 days overdue" in t for t in texts) and any("r-5-jira" in t for t in texts)
+
+
+def test_every_message_has_its_own_ledger_ids_and_ref():
+    """Issue 17: the product digests and the team digest once shared ledger ids (the team's copy was
+    never sent). Each message now owns its ids and ref, even when a product has no channel and its
+    digest goes to the team channel as well; owner reminders keep the ids older versions wrote."""
+    rows = [_row(1, "escalation", "prod-payroll"), _row(2, "escalation", None, "hr"), _row(4, "overdue")]
+    planned = plan(rows, "reliability")
+    ids = [i for p in planned for i in p.ledger_ids()]
+    assert len(ids) == len(set(ids)) == 5  # one owner reminder, two escalations in two digests each
+    assert len({p.ref for p in planned}) == len(planned) == 4
+    assert next(p for p in planned if p.kind == "owner").ledger_ids() == ["4:overdue:2026-11-24"]
+    again = plan([dict(r) for r in reversed(rows)], "reliability")
+    assert {p.ref: sorted(p.ledger_ids()) for p in again} == {p.ref: sorted(p.ledger_ids()) for p in planned}

@@ -159,7 +159,9 @@ def chase_calls(dags, monkeypatch, tmp_path):
     from shinrai import pipeline
 
     monkeypatch.setenv("SHINRAI_HOME", str(tmp_path))
-    (tmp_path / "warehouse.duckdb").write_bytes(b"")
+    import duckdb
+
+    duckdb.connect(str(tmp_path / "warehouse.duckdb")).close()  # an empty warehouse: no builds, no quality runs
     calls = []
     monkeypatch.setattr(pipeline, "chase", lambda **kw: calls.append(kw) or {"sent": 0}, raising=False)
     return dags["shinrai_chaser"].get_task("chase").python_callable, calls
@@ -179,8 +181,6 @@ def test_chaser_sends_for_today_from_todays_marts(chase_calls):
         ("backfill", 3, "today", False),  # a backfill never sends
         ("backfill", 0, "today", False),  # not even one for today
         ("manual", 2, "today", False),  # a run for a past date never sends
-        ("scheduled", 0, "yesterday", False),  # stale marts: the nightly did not finish today
-        ("scheduled", 0, None, False),  # no marts ever built by the nightly
         ("manual", 0, "today", True),  # dry run
     ],
 )
@@ -195,6 +195,26 @@ def test_chaser_never_sends_otherwise(chase_calls, run_type, days_ago, marts, dr
     assert len(calls) == 1 and calls[0]["send"] is False
     assert calls[0]["run_date"] == today - timedelta(days=days_ago)
     assert calls[0]["dry_run"] is (True if dry_run else None)
+
+
+@pytest.mark.parametrize(
+    ("marts", "reason"),
+    [
+        ("yesterday", "the marts are not as of today"),  # stale marts: the nightly did not finish today
+        (None, "no marts have been built yet"),  # no marts ever built
+    ],
+)
+def test_chaser_holds_back_as_a_skip_with_the_reason(chase_calls, marts, reason):
+    from zoneinfo import ZoneInfo
+
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    chase, calls = chase_calls
+    now = datetime.now(UTC)
+    yesterday = (now.astimezone(ZoneInfo("Asia/Tokyo")).date() - timedelta(days=1)).isoformat()
+    with pytest.raises(AirflowSkipException, match=reason):
+        chase(**_chaser_context("scheduled", now, yesterday if marts else None))
+    assert calls == []
 
 
 def test_chaser_skips_cleanly_without_a_warehouse(dags, monkeypatch, tmp_path):

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from shinrai.orchestration.chaser import chase_decision
+from shinrai.orchestration.chaser import ChaseDecision, GateFailure, MartsState, chase_decision
 from shinrai.orchestration.plan import (
     PlanError,
     RunPlan,
@@ -127,12 +127,53 @@ def test_plan_from_an_airflow_context():
 
 def test_chaser_sends_only_from_marts_built_as_of_today():
     today = plan("scheduled", logical_date=NOW)
-    assert chase_decision(today, "2026-11-24") == (True, today.reminder_reason)
-    assert chase_decision(today, "2026-11-23")[0] is False
-    assert "stale" in chase_decision(today, "2026-11-23")[1]
-    assert chase_decision(today, None)[0] is False
+    assert chase_decision(today, MartsState("2026-11-24", "2026-11-24")) == ChaseDecision(
+        True, False, today.reminder_reason)
+    assert chase_decision(today, MartsState("2026-11-23", "2026-11-23")).send is False
     past = plan("manual", logical_date=datetime(2026, 11, 20, tzinfo=UTC))
-    assert chase_decision(past, "2026-11-24")[0] is False
+    assert chase_decision(past, MartsState("2026-11-24")) == ChaseDecision(False, False, past.reminder_reason)
+    backfill = plan("backfill", logical_date=NOW)  # a preview, not a hold-back: the task succeeds
+    assert chase_decision(backfill, MartsState()).hold_back is False
+
+
+GATE = GateFailure("scheduled__2026-11-23T17:00:00+00:00", "nightly", "2026-11-24 02:31:07 UTC",
+                   ("marts.volume_drop", "raw.freshness"))
+
+
+@pytest.mark.parametrize(
+    ("marts", "expected"),
+    [
+        # nothing built, ever
+        (MartsState(), "no marts have been built yet: nothing to chase from: no reminders sent"),
+        # built by hand (or by a nightly still running its gate), never passed by the nightly gate
+        (MartsState(built_as_of="2026-11-24"),
+         "the marts are not as of today (2026-11-24): no marts have passed the nightly quality gate yet; "
+         "the warehouse was last built as of 2026-11-24, a build the nightly quality gate has not passed; "
+         "not chasing on stale data: no reminders sent"),
+        # the nightly did not run (or not to the end) today: the dates are named
+        (MartsState("2026-11-20", "2026-11-20"),
+         "the marts are not as of today (2026-11-24): the last marts the nightly quality gate passed are "
+         "as of 2026-11-20; not chasing on stale data: no reminders sent"),
+        (MartsState("2026-11-20", "2026-11-22"),
+         "the marts are not as of today (2026-11-24): the last marts the nightly quality gate passed are "
+         "as of 2026-11-20; the warehouse was last built as of 2026-11-22, a build the nightly quality gate "
+         "has not passed; not chasing on stale data: no reminders sent"),
+        # the gate blocked today's marts: the run and its rules, not "stale" or "never built"
+        (MartsState("2026-11-23", "2026-11-24", GATE),
+         "the quality gate blocked the marts: quality run 'scheduled__2026-11-23T17:00:00+00:00' (checkpoint "
+         "nightly, 2026-11-24 02:31:07 UTC) failed marts.volume_drop, raw.freshness; the last marts it passed "
+         "are as of 2026-11-23: no reminders sent"),
+        # a failed run after today's gate passed (a checkpoint rerun by hand) still holds back
+        (MartsState("2026-11-24", "2026-11-24", GATE), "the quality gate blocked the marts: quality run"),
+        # the asset events could not be read: say so, never "no marts"
+        (MartsState(built_as_of="2026-11-24", events_error="KeyError: shinrai_marts"),
+         "could not read the shinrai_marts asset events (KeyError: shinrai_marts)"),
+    ],
+)
+def test_chaser_holds_back_with_the_true_reason(marts, expected):
+    decision = chase_decision(plan("scheduled", logical_date=NOW), marts)
+    assert decision.send is False and decision.hold_back is True
+    assert decision.reason.startswith(expected)
 
 
 def test_backfill_args_select_whole_days_in_the_dag_zone():

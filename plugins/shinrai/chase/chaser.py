@@ -5,6 +5,14 @@ cannot be reached, saying why). Escalations go as one digest per product channel
 to the reliability team's channel. Every message carries a ``ref``; the ledger records it before
 sending, so after a crash the next run finds the message in the recipient's history instead of
 sending it twice.
+
+**Ledger ids.** The ledger has one row per reminder *per message that delivers it*: an owner or
+channel reminder is keyed by its reminder id (``action:stage:send_on``); an escalation appears in
+two digests, its product's and the team's, keyed ``<reminder id>:product-digest`` and
+``<reminder id>:team-digest``. Before, both digests wrote the bare reminder id, so the team's copy
+always found it "sent" and was never delivered. Rows written that way by older versions are still
+honoured: a digest counts as sent when every bare row it covers was sent *with this digest's old
+ref* (:attr:`Planned.legacy_ref`), and is then recorded under its own ids without a Slack call.
 """
 
 from __future__ import annotations
@@ -20,12 +28,17 @@ from typing import Any
 import duckdb
 
 from shinrai.chase import messages
-from shinrai.chase.ledger import Ledger
+from shinrai.chase.ledger import Entry, Ledger
 from shinrai.extract.retry import SourceUnavailable
 from shinrai.hooks.jira import JiraHook
 from shinrai.hooks.slack import SlackHook
 
 log = logging.getLogger(__name__)
+
+
+# The two digests an escalation goes out in; the suffix of its ledger id in each.
+PRODUCT_DIGEST = "product-digest"
+TEAM_DIGEST = "team-digest"
 
 
 @dataclass
@@ -37,9 +50,17 @@ class Planned:
     rows: list[dict[str, Any]]
     product: str | None = None
     ref: str = ""
+    audience: str | None = None  # digests: PRODUCT_DIGEST or TEAM_DIGEST
+    legacy_ref: str = ""  # the ref older versions gave this message (to honour their ledger rows)
 
     def reminder_ids(self) -> list[str]:
         return [r["reminder_id"] for r in self.rows]
+
+    def ledger_ids(self) -> list[str]:
+        """This message's ledger keys, one per reminder: unique across messages, stable across runs."""
+        if self.audience is None:
+            return self.reminder_ids()
+        return [ledger_id(r, self.audience) for r in self.rows]
 
 
 @dataclass
@@ -58,6 +79,17 @@ def reminder_id(row: dict[str, Any]) -> str:
     return f"{row['action_id']}:{row['reminder_stage']}:{row['send_on']}"
 
 
+def ledger_id(row: dict[str, Any], audience: str | None = None) -> str:
+    """The ledger key of one reminder in one message: the reminder id, plus the digest it goes
+    out in (an escalation is delivered twice: to its product's channel and to the team's)."""
+    return row["reminder_id"] if audience is None else f"{row['reminder_id']}:{audience}"
+
+
+def _ref(ids: list[str], recipient: str, kind: str) -> str:
+    basis = "|".join(sorted(ids)) + "|" + recipient + "|" + kind
+    return "r-" + hashlib.sha256(basis.encode()).hexdigest()[:12]
+
+
 def plan(rows: list[dict[str, Any]], team_channel: str) -> list[Planned]:
     planned: list[Planned] = []
     escalations: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -68,13 +100,18 @@ def plan(rows: list[dict[str, Any]], team_channel: str) -> list[Planned]:
             kind = "owner" if row["recipient_type"] == "owner" else "channel"
             planned.append(Planned(row["recipient_slack_id"] or team_channel, kind, [row]))
     for channel, group in sorted(escalations.items()):
-        planned.append(Planned(channel, "digest", group, product=group[0].get("product_code")))
+        planned.append(Planned(channel, "digest", group, product=group[0].get("product_code"),
+                               audience=PRODUCT_DIGEST))
     if escalations:
         every = [r for group in escalations.values() for r in group]
-        planned.append(Planned(team_channel, "digest", every, product="all products / 全プロダクト"))
+        planned.append(Planned(team_channel, "digest", every, product="all products / 全プロダクト",
+                               audience=TEAM_DIGEST))
     for p in planned:
-        basis = "|".join(sorted(p.reminder_ids())) + "|" + p.recipient + "|" + p.kind
-        p.ref = "r-" + hashlib.sha256(basis.encode()).hexdigest()[:12]
+        # The ref derives from the ledger ids, so the two digests differ even when a product has no
+        # channel of its own and its digest goes to the team channel too. For owner and channel
+        # reminders it is the ref older versions computed (their ledger ids did not change).
+        p.ref = _ref(p.ledger_ids(), p.recipient, p.kind)
+        p.legacy_ref = _ref(p.reminder_ids(), p.recipient, p.kind)
     return planned
 
 
@@ -143,13 +180,22 @@ class Chaser:
         return messages.owner_message(p.rows[0], self.jira_url, p.ref)
 
     def _deliver(self, p: Planned, run_date: date, ledger: Ledger, report: ChaseReport) -> None:
-        entries = ledger.entries(p.reminder_ids())
-        if p.reminder_ids() and all(entries.get(i) and entries[i].status == "sent" for i in p.reminder_ids()):
+        ids = p.ledger_ids()
+        entries = ledger.entries(ids)
+        if ids and all(entries.get(i) and entries[i].status == "sent" for i in ids):
             report.skipped_already_sent += 1
             self._comment(p, run_date, ledger, report)
             return
+        legacy = self._legacy_entries(p, ledger)
+        if legacy and all(e.status == "sent" for e in legacy.values()):
+            # an older version sent this very digest under the bare reminder ids: record it, never resend
+            first = next(iter(legacy.values()))
+            ledger.pending(p.rows, p.recipient, first.channel_id or "", p.legacy_ref, run_date, ids=ids)
+            ledger.sent(ids, first.slack_ts or "")
+            report.skipped_already_sent += 1
+            return
         if self._slack_down:
-            ledger.failed(p.reminder_ids(), f"not attempted: {self._slack_down}")
+            ledger.failed(ids, f"not attempted: {self._slack_down}")
             report.failed += 1
             return
         try:
@@ -157,30 +203,45 @@ class Chaser:
             # A previous run died between sending and recording (pending), or its send failed in a
             # way that may still have delivered it (a timeout after Slack accepted): did it go out?
             unsure = [e for e in entries.values() if e.status in ("pending", "failed") and e.message_ref == p.ref]
-            if unsure:
-                ts = self._find_in_history(channel_id, p.ref)
+            refs = [p.ref] if unsure else []
+            if legacy and p.legacy_ref != p.ref:  # an older version's unfinished attempt at this digest
+                refs.append(p.legacy_ref)
+            for ref in refs:
+                ts = self._find_in_history(channel_id, ref)
                 if ts:
-                    ledger.sent(p.reminder_ids(), ts)
+                    ledger.pending(p.rows, p.recipient, channel_id, ref, run_date, ids=ids)
+                    ledger.sent(ids, ts)
                     report.recovered_after_crash += 1
                     self._comment(p, run_date, ledger, report)
                     return
-            ledger.pending(p.rows, p.recipient, channel_id, p.ref, run_date)
+            ledger.pending(p.rows, p.recipient, channel_id, p.ref, run_date, ids=ids)
             body = self._render(p, run_date)
             client = self.slack.client
             response = self.slack.call(lambda: client.chat_postMessage(
                 channel=channel_id, text=body["text"], blocks=body["blocks"], unfurl_links=False,
                 unfurl_media=False))
         except SourceUnavailable as exc:
-            ledger.failed(p.reminder_ids(), str(exc))
+            ledger.failed(ids, str(exc))
             report.failed += 1
             log.warning("chaser: could not remind %s (ref %s): %s; will retry next run", p.recipient, p.ref, exc)
             if exc.exhausted:
                 self._slack_down = str(exc)
                 log.warning("chaser: Slack stays down; the remaining reminders of this run wait for the next run")
             return
-        ledger.sent(p.reminder_ids(), response["ts"])
+        ledger.sent(ids, response["ts"])
         report.sent += 1
         self._comment(p, run_date, ledger, report)
+
+    @staticmethod
+    def _legacy_entries(p: Planned, ledger: Ledger) -> dict[str, Entry]:
+        """Rows an older version wrote for this digest under the bare reminder ids (recognised by
+        the ref it gave the digest), or {} when there are none or they belong to another message."""
+        if p.audience is None:
+            return {}
+        entries = ledger.entries(p.reminder_ids())
+        if len(entries) != len(p.rows) or any(e.message_ref != p.legacy_ref for e in entries.values()):
+            return {}
+        return entries
 
     # -- Slack helpers -------------------------------------------------------------------------
 

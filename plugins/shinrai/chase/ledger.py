@@ -1,4 +1,7 @@
-"""The reminder ledger: one row per action, stage and day, in the warehouse (schema ``chaser``).
+"""The reminder ledger: one row per action, stage and day *and message delivering it*, in the
+warehouse (schema ``chaser``). The key column ``reminder_id`` holds the ledger id: the reminder id
+for owner and channel reminders, ``<reminder id>:product-digest`` / ``:team-digest`` for the two
+digests an escalation goes out in (rows of older versions carry the bare id for digests too).
 
 A row is written as ``pending`` *before* the Slack call and turned ``sent`` (with the message ts)
 after it, so a crash in between leaves evidence: the next run looks for the message's ``ref`` in
@@ -70,8 +73,12 @@ class Ledger:
         ).fetchall()
         return {r[0]: Entry(*r) for r in rows}
 
-    def pending(self, rows: list[dict], recipient: str, channel_id: str, message_ref: str, send_on: date) -> None:
-        for row in rows:
+    def pending(self, rows: list[dict], recipient: str, channel_id: str, message_ref: str, send_on: date,
+                ids: list[str] | None = None) -> None:
+        """Record ``rows`` as being sent in one message; ``ids`` are their ledger ids (default: the
+        reminder ids; a digest passes its own, see ``shinrai.chase.chaser.ledger_id``)."""
+        keys = ids if ids is not None else [row["reminder_id"] for row in rows]
+        for key, row in zip(keys, rows, strict=True):
             self.con.execute(
                 f"""
                 insert into {SCHEMA}.reminder_ledger as l (reminder_id, action_id, action_key, reminder_stage,
@@ -83,7 +90,7 @@ class Ledger:
                     message_ref = excluded.message_ref, status = 'pending',
                     attempts = l.attempts + 1, last_attempt_at = now()
                 """,
-                [row["reminder_id"], row["action_id"], row.get("action_key"), row["reminder_stage"],
+                [key, row["action_id"], row.get("action_key"), row["reminder_stage"],
                  row.get("reminder_sequence"), send_on, recipient, channel_id, message_ref],
             )
 
