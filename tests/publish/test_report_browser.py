@@ -89,7 +89,7 @@ def test_report_labels_neither_overlap_nor_break_mid_word(sandbox_publication, a
     found = []
     for width in (1280, 900):
         result = open_page(path.as_uri(), CHARTS_DONE, width=width, evaluate=LAYOUT_JS,
-                           screenshot=artefacts / f"layout-{name}-{month}-{width}.png")
+                           screenshot=artefacts / f"layout-{name}-{month}.png" if width == 1280 else None)
         assert result.problems == [], "\n".join(result.problems)
         assert isinstance(result.value, list), result.value
         found += [f"{width}px: {problem}" for problem in result.value]
