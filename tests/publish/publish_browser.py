@@ -41,6 +41,7 @@ class PageResult:
     requested_urls: list[str] = field(default_factory=list)
     screenshot: Path | None = None
     browser_log: str = ""
+    value: Any = None  # what ``evaluate`` returned, in the page, once it was ready
 
     @property
     def problems(self) -> list[str]:
@@ -138,8 +139,12 @@ def open_page(
     screenshot: Path | None = None,
     timeout: float = 60,
     width: int = 1280,
+    evaluate: str | None = None,
 ) -> PageResult:
     """Load ``url``, wait until ``ready_js`` is truthy, return the DOM and everything observed.
+
+    ``evaluate`` is a script run in the ready page at ``width`` CSS pixels (measurements of the
+    rendered layout); its JSON-able result is ``PageResult.value``. It needs the DevTools protocol.
 
     Uses the DevTools protocol (the ``websockets`` client); without it, falls back to
     ``--dump-dom`` / ``--screenshot`` runs and console lines in Chromium's log.
@@ -150,6 +155,8 @@ def open_page(
     try:
         import websockets.sync.client  # noqa: F401
     except ImportError:
+        if evaluate is not None:
+            raise RuntimeError("measuring a page needs the websockets client (the DevTools protocol)") from None
         return _open_page_cli(exe, url, screenshot, timeout, width)
     result = PageResult()
     with tempfile.TemporaryDirectory(prefix="shinrai-chromium-", ignore_cleanup_errors=True) as profile:
@@ -182,6 +189,13 @@ def open_page(
                 evaluated = cdp.call("Runtime.evaluate", expression="document.documentElement.outerHTML",
                                      returnByValue=True)
                 result.dom = evaluated.get("result", {}).get("value") or ""
+                if evaluate is not None:
+                    measured = cdp.call("Runtime.evaluate", expression=evaluate, returnByValue=True)
+                    if "exceptionDetails" in measured:
+                        details = measured["exceptionDetails"]
+                        raise RuntimeError("evaluate: " + str(details.get("exception", {}).get("description")
+                                                              or details.get("text")))
+                    result.value = measured.get("result", {}).get("value")
                 if screenshot is not None:
                     metrics = cdp.call("Page.getLayoutMetrics")
                     height = int(metrics.get("cssContentSize", metrics.get("contentSize", {})).get("height", 900))

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from shinrai import config as config_mod
 from shinrai.publish.docs import write_atomically
@@ -41,6 +43,19 @@ def _json_for_html(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+_HYPHENATED = re.compile(r"\S*\w-\w\S*")
+
+
+def words(text: object) -> Markup:
+    """A table label whose line breaks fall only between words.
+
+    The report's CSS sets ``word-break: keep-all`` on table cells, so a Japanese run ("給与計算") is
+    never split between its characters; a browser would still break after a hyphen ("SEV1-|2",
+    "12-|month"), so every hyphenated word is kept on one line here.
+    """
+    return Markup(_HYPHENATED.sub(lambda m: f'<span class="nobr">{m.group(0)}</span>', str(escape(text))))
+
+
 def render(data: dict[str, Any], labels: Labeler) -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -49,6 +64,7 @@ def render(data: dict[str, Any], labels: Labeler) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["words"] = words
     template = env.get_template("report.html.j2")
     return template.render(
         **data,

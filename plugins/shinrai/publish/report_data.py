@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from shinrai.publish.i18n import Labeler
+from shinrai.publish.i18n import Count, Labeler
 from shinrai.publish.layout import PUBLICATION_TABLE
 
 TREND_MONTHS = 24
@@ -36,6 +36,9 @@ CATEGORY_PALETTE = ("#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC
                     "#9C755F", "#BAB0AC")
 AGEING_BUCKETS = ((1, 7, "1-7"), (8, 14, "8-14"), (15, 30, "15-30"), (31, 60, "31-60"), (61, 90, "61-90"),
                   (91, 180, "91-180"), (181, None, "181+"))
+# below this many events in an SLO window an exhausted error budget says more about the sample than about
+# the service (one late action of one due spends the budget of an 80% objective five times over)
+SMALL_SAMPLE = 5
 RISK_STATUS_ORDER = ("Open", "Investigating", "Mitigating", "Monitoring", "Closed")
 OBJECTIVE_ORDER = ("availability", "mttr", "postmortem_on_time", "action_on_time")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -82,19 +85,37 @@ def ratio(numerator: float, denominator: float) -> float | None:
 
 
 def delta(current: float | None, baseline: float | None, lower_is_better: bool = True,
-          as_pct_points: bool = False) -> dict[str, Any]:
-    """A change for display: text like ``+2``, ``−1.5`` or ``+4 pt``, and whether it is good news."""
+          as_pct_points: bool = False, minutes: bool = False) -> dict[str, Any]:
+    """A change for display, in the unit of the value it qualifies: ``+2``, ``−1.5``, ``+4 pt``, ``+11m``,
+    ``−1h 05m`` (``minutes``: the same format as the value, "7h 13m +11m"), and whether it is good news."""
     if current is None or baseline is None:
         return {"text": "–", "tone": "neutral"}
     diff = current - baseline
     if as_pct_points:
         diff *= 100
-    if abs(diff) < 0.05:
+    if abs(diff) < (0.5 if minutes else 0.05):
         return {"text": "±0", "tone": "neutral"}
-    number = f"{abs(diff):.0f}" if float(diff).is_integer() else f"{abs(diff):.1f}"
+    if minutes:
+        number = fmt_minutes(abs(diff))
+    else:
+        number = f"{abs(diff):.0f}" if float(diff).is_integer() else f"{abs(diff):.1f}"
     text = ("+" if diff > 0 else "−") + number + (" pt" if as_pct_points else "")
     good = diff < 0 if lower_is_better else diff > 0
     return {"text": text, "tone": "good" if good else "bad"}
+
+
+def budget_text(labels: Labeler, remaining_share: float | None, n: int | None) -> dict[str, Any] | None:
+    """The error budget of an SLO cell: "Budget left 77%", or, once overspent, "Budget exhausted (−400% left)"
+    with the number kept and, below ``SMALL_SAMPLE`` events, "n=1: too few to judge" beside it."""
+    if remaining_share is None:
+        return None
+    share = fmt_pct(remaining_share).replace("-", "−")
+    if remaining_share >= 0:
+        return {"text": f"{labels.t('budget_left')} {share}", "exhausted": False}
+    text = labels.t("budget_exhausted", share=share)
+    if n is not None and n < SMALL_SAMPLE:
+        text += " · " + labels.t("small_sample", n=n)
+    return {"text": text, "exhausted": True}
 
 
 @dataclass
@@ -325,7 +346,7 @@ class ReportBuilder:
             {"key": "incidents", "label": self.l.t("kpi_incidents"), "value": f"{inc_now:.0f}",
              "delta": delta(inc_now, inc_prev), "sub": f"{self.l.t('last_month')}: {inc_prev:.0f}"},
             {"key": "mttr", "label": self.l.t("kpi_mttr"), "value": fmt_minutes(rec_now),
-             "delta": delta(rec_now, rec_prev) if rec_now is not None and rec_prev is not None else delta(None, None),
+             "delta": delta(rec_now, rec_prev, minutes=True),
              "sub": f"n = {recover.get(m, {}).get('n', 0)}; {self.l.t('last_month')}: {fmt_minutes(rec_prev)}"},
             {"key": "automated", "label": self.l.t("kpi_automated"), "value": fmt_pct(auto_now),
              "delta": delta(auto_now, auto_prev, lower_is_better=False, as_pct_points=True),
@@ -566,8 +587,7 @@ class ReportBuilder:
                 "target": show(r["target"]),
                 "actual": show(r["actual"]),
                 "n": r["n"],
-                "budget_left": None if r.get("error_budget_remaining_share") is None
-                else fmt_pct(r["error_budget_remaining_share"]),
+                "budget": budget_text(self.l, r.get("error_budget_remaining_share"), r["n"]),
                 "burn_rate": None if r.get("burn_rate") is None else f"{r['burn_rate']:.2f}",
                 "status": r["status"],
                 "status_label": self.l.t(status_key) if status_key in _STATUS_KEYS else r["status"],
@@ -650,7 +670,8 @@ class ReportBuilder:
         if self.db.has_table("rpt_changes_since_last_publication"):
             changes = self.db.one("select count(*) as n from rpt_changes_since_last_publication "
                                   "where published_month = ?", [m]).get("n", 0)
-        return self.l.lines("quality_note", issues=issues, changes=changes)
+        return self.l.lines("quality_note", issues=Count("count_classification_problems", int(issues or 0)),
+                            changes=Count("count_changes", int(changes or 0)))
 
 
 _STATUS_KEYS = {"status_met", "status_at_risk", "status_breached", "status_no_data", "status_no_target"}

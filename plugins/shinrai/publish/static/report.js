@@ -39,16 +39,25 @@
     return Math.floor(m / 1440) + "d " + Math.floor((m % 1440) / 60) + "h";
   }
 
+  // Month axes: "MM" on every tick and the year on a second line under January, the first month and the
+  // report's month, unless a neighbouring tick already carries it (the year of "2025-12" beside "2026-01"
+  // used to run into the next label: "2025-122026-01"). Chart.js skips ticks when they still do not fit.
   function monthTicks(labels) {
     var last = labels.length - 1;
+    function isJanuary(index) { return index >= 0 && index <= last && labels[index].slice(5) === "01"; }
+    function showsYear(index) {
+      if (isJanuary(index)) { return true; }
+      if (index === 0) { return !isJanuary(1); }
+      return index === last && !isJanuary(last - 1);
+    }
     return {
       font: function (ctx) { return ctx.index === last ? { weight: "bold" } : {}; },
       maxRotation: 0,
-      autoSkip: labels.length > 12,
+      autoSkip: true,
+      autoSkipPadding: 6,
       callback: function (value, index) {
         var label = labels[index];
-        // "2026-01" shows the year, other months only "02", "03", ...
-        return index === 0 || label.slice(5) === "01" || index === last ? label : label.slice(5);
+        return showsYear(index) ? [label.slice(5), label.slice(0, 4)] : label.slice(5);
       }
     };
   }
