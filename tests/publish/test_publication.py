@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -211,3 +212,28 @@ def test_a_stray_wal_next_to_the_publication_is_removed(synthetic):
     assert not wal.exists()
     with connect(target) as con:
         assert con.execute("select count(*) from fct_events").fetchone()[0] == 500
+
+
+def test_a_publication_of_the_layout_before_current_is_replaced_whole(synthetic):
+    """Upgrading: marts.duckdb a real file and parquet -> parquet-versions/<id>; the first publish
+    switches both to the new layout, names the old publication as previous, prunes the old sets."""
+    warehouse, target = synthetic
+    old = publish_marts(warehouse, target, source_run_id="gen-0")
+    # rebuild what the previous layout looked like from that publication
+    old_dir = target.publication_dir(old.publication_id)
+    for link in (target.duckdb_file, target.parquet_link, target.current_link):
+        link.unlink()
+    target.parquet_versions.mkdir()
+    os.replace(old_dir / "parquet", target.parquet_versions / old.publication_id)
+    os.replace(old_dir / "marts.duckdb", target.duckdb_file)
+    (target.parquet_versions / "CURRENT").write_text(old.publication_id + "\n")
+    target.parquet_link.symlink_to(Path("parquet-versions") / old.publication_id)
+    shutil.rmtree(target.publications_dir)
+    assert target.current_parquet_dir() == target.parquet_versions / old.publication_id
+
+    write_generation(warehouse, 1, 40)
+    new = publish_marts(warehouse, target, source_run_id="gen-1", version_grace=timedelta(0))
+    assert new.previous_publication_id == old.publication_id
+    assert read_publication(target.duckdb_file)["publication_id"] == new.publication_id
+    assert target.current_parquet_dir() == target.publication_dir(new.publication_id) / "parquet"
+    assert not target.parquet_versions.exists()
