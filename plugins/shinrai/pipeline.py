@@ -187,6 +187,15 @@ def _reminders_evaluated_for(run_date: date) -> bool:
     return bool(row and row[0] == run_date)
 
 
+def _as_of(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"as_of_date {value!r} is not a date (YYYY-MM-DD)") from None
+
+
 def build_marts(full_refresh: bool = False, as_of_date: str | None = None, run_id: str | None = None) -> str:
     """``dbt build``; ``as_of_date`` (YYYY-MM-DD) pins "today" for the marts (a backfill's run date;
     default today in the reporting time zone). Returns the build id.
@@ -197,8 +206,7 @@ def build_marts(full_refresh: bool = False, as_of_date: str | None = None, run_i
     publish only its own build)."""
     from zoneinfo import ZoneInfo
 
-    day = (date.fromisoformat(as_of_date) if as_of_date
-           else datetime.now(ZoneInfo(config_mod.load().timezone)).date())
+    day = _as_of(as_of_date) or datetime.now(ZoneInfo(config_mod.load().timezone)).date()
     with builds.recorded(paths().warehouse_file, run_id, day, full_refresh) as build_id:
         dbt.build(full_refresh=full_refresh, as_of_date=as_of_date)
     return build_id
@@ -273,8 +281,7 @@ def publish_blocker(run_id: str | None = None, as_of_date: str | None = None) ->
 
     The rule is :func:`shinrai.transform.builds.blocker`: the latest build finished, a passing
     quality run after it, and a run publishes only its own build for its own as-of date."""
-    return builds.blocker(last_marts_build(), latest_gate_run(), run_id,
-                          date.fromisoformat(as_of_date) if as_of_date else None)
+    return builds.blocker(last_marts_build(), latest_gate_run(), run_id, _as_of(as_of_date))
 
 
 def quality_status(checkpoint: str = "marts") -> dict | None:
