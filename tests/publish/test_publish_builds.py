@@ -93,8 +93,7 @@ def story(home: Path) -> dict:
     """One warehouse through (a) then (c): two complete dbt builds in all, to keep it cheap."""
     seen: dict = {}
     day, past = today(), today() - timedelta(days=3)
-    assert pipeline.check_quality("marts")["success"]
-    seen["first"] = pipeline.publish(docs=False)  # a warehouse built by hand (no build on record), checked
+    seen["first"] = pipeline.publish(docs=False)  # a warehouse built by hand: no build, no quality run on record
 
     # (a) dbt killed half-way, then a quality run, then `shinrai publish` by hand
     seen["killed_rc"] = kill_dbt_mid_build(home)
