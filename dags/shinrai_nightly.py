@@ -15,9 +15,10 @@ plan -> [extract_jira, extract_notion, extract_slack] -> build_marts -> check_qu
   `as_of_date` the marts were built for. A mart's rows, or a product's incidents, falling by
   more than `quality.max_volume_drop_share` against the live publication is critical, unless
   the run confirmed it (`confirm_mass_deletion`).
-- **publish**: `shinrai.pipeline.publish` (read-only DuckDB file and Parquet, atomically; dbt docs
-  unless `publish_docs=false`). Skipped, with the chase preview, unless the marts are as of
-  today (backfill runs, runs for a past date).
+- **publish**: `shinrai.pipeline.publish` (read-only DuckDB file and Parquet, one pointer switch;
+  dbt docs unless `publish_docs=false`). Skipped, with the chase preview, unless the marts are as
+  of today (backfill runs, runs for a past date). Refused when the warehouse no longer holds this
+  run's own build (a backfill rebuilt it meanwhile) or a build is unfinished or failed.
 - **chase**: a *preview* (`shinrai.pipeline.chase(..., dry_run=True, send=False)`) of what the
   `shinrai_chaser` DAG will send in business hours; the nightly never sends reminders at 02:00.
 
@@ -101,11 +102,12 @@ def shinrai_nightly():
         return extract("slack", context["run_id"], run)
 
     @task(**warehouse_task_args())
-    def build_marts(run: dict) -> None:
-        """Run `dbt build` (models and their tests) into the warehouse, as of the run date."""
+    def build_marts(run: dict, **context) -> str:
+        """Run `dbt build` (models and their tests) into the warehouse, as of the run date (recorded)."""
         from shinrai import pipeline
 
-        pipeline.build_marts(full_refresh=run["full_refresh"], as_of_date=run["as_of_date"])
+        return pipeline.build_marts(full_refresh=run["full_refresh"], as_of_date=run["as_of_date"],
+                                    run_id=context["run_id"])
 
     @task(**warehouse_task_args(), outlets=[MARTS])
     def check_quality(run: dict, **context) -> dict:
@@ -125,7 +127,7 @@ def shinrai_nightly():
 
         if not run["publish"]:
             raise AirflowSkipException(run["publish_reason"])
-        return pipeline.publish(run_id=context["run_id"], docs=run["publish_docs"])
+        return pipeline.publish(run_id=context["run_id"], docs=run["publish_docs"], as_of_date=run["as_of_date"])
 
     @task(**warehouse_task_args())
     def chase(run: dict) -> dict:

@@ -24,7 +24,7 @@ from shinrai.hooks import JiraHook, NotionHook, SlackHook
 from shinrai.load.landing import LandingStore, shared
 from shinrai.quality import gx, rules
 from shinrai.settings import paths
-from shinrai.transform import dbt
+from shinrai.transform import builds, dbt
 
 log = logging.getLogger(__name__)
 
@@ -198,31 +198,35 @@ def _reminders_evaluated_for(run_date: date) -> bool:
     return bool(row and row[0] == run_date)
 
 
-def build_marts(full_refresh: bool = False, as_of_date: str | None = None) -> None:
-    """``dbt build``; ``as_of_date`` (YYYY-MM-DD) pins "today" for the marts (a backfill's run date).
-
-    Each successful build is recorded in ``state.marts_builds`` of the warehouse, so publication can
-    tell a quality run that checked these marts from one that checked an earlier build."""
-    config_mod.load()  # validated before a landing file or the warehouse is touched
-    dbt.build(full_refresh=full_refresh, as_of_date=as_of_date)
-    with duckdb.connect(str(paths().warehouse_file)) as con:
-        con.execute("create schema if not exists state")
-        con.execute("create table if not exists state.marts_builds (built_at timestamptz not null, "
-                    "as_of_date date, full_refresh boolean not null)")
-        con.execute("insert into state.marts_builds values (?, ?, ?)",
-                    [datetime.now(UTC), as_of_date, full_refresh])
-
-
-def last_marts_build() -> datetime | None:
-    """When ``build_marts`` last succeeded (None when the warehouse has no record of it)."""
-    if not paths().warehouse_file.exists():
+def _as_of(value: str | None) -> date | None:
+    if not value:
         return None
-    with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
-        try:
-            row = con.execute("select max(built_at) from state.marts_builds").fetchone()
-        except duckdb.CatalogException:
-            return None
-    return row[0] if row else None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"as_of_date {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def build_marts(full_refresh: bool = False, as_of_date: str | None = None, run_id: str | None = None) -> str:
+    """``dbt build``; ``as_of_date`` (YYYY-MM-DD) pins "today" for the marts (a backfill's run date;
+    default today in the reporting time zone). Returns the build id.
+
+    The build is recorded in the warehouse before dbt starts and marked finished or failed after
+    (:mod:`shinrai.transform.builds`): a build killed or failed half-way blocks publication until a
+    complete build and a quality run over it. ``run_id`` is the Airflow run that builds (a run may
+    publish only its own build)."""
+    from zoneinfo import ZoneInfo
+
+    cfg = config_mod.load()  # validated before a landing file or the warehouse is touched
+    day = _as_of(as_of_date) or datetime.now(ZoneInfo(cfg.timezone)).date()
+    with builds.recorded(paths().warehouse_file, run_id, day, full_refresh) as build_id:
+        dbt.build(full_refresh=full_refresh, as_of_date=as_of_date)
+    return build_id
+
+
+def last_marts_build() -> builds.Build | None:
+    """The latest recorded build of the marts, finished or not (None: no build on record)."""
+    return builds.latest(paths().warehouse_file)
 
 
 class QualityGateFailed(RuntimeError):
@@ -289,39 +293,27 @@ def check_staging() -> dict:
 GATE_CHECKPOINTS = ("nightly", "marts")
 
 
+def latest_gate_run() -> dict | None:
+    """The latest quality run over the marts (``nightly`` or ``marts``), or None."""
+    from shinrai.quality import history
+
+    runs = [run for run in (history.latest_run(paths().warehouse_file, c) for c in GATE_CHECKPOINTS) if run]
+    return max(runs, key=lambda run: run["validated_at"]) if runs else None
+
+
 def failed_quality_gate() -> dict | None:
     """The latest quality run over the marts (``nightly`` or ``marts``) when it failed a critical
     rule, else None (it passed, or no checkpoint ever ran)."""
-    from shinrai.quality import history
-
-    runs = [run for run in (history.latest_run(paths().warehouse_file, c) for c in GATE_CHECKPOINTS) if run]
-    if not runs:
-        return None
-    latest = max(runs, key=lambda run: run["validated_at"])
-    return None if latest["success"] else latest
+    latest = latest_gate_run()
+    return None if latest is None or latest["success"] else latest
 
 
-def publish_blocker() -> str | None:
-    """Why the marts may not be published now, or None. Blocked when the latest quality run over
-    the marts failed a critical rule, or when the marts were rebuilt after it (that run checked
-    other data). Without any quality run on record (a first setup, a hand-made warehouse) publishing
-    is allowed."""
-    from shinrai.quality import history
+def publish_blocker(run_id: str | None = None, as_of_date: str | None = None) -> str | None:
+    """Why the marts may not be published now by ``run_id`` (as of ``as_of_date``), or None.
 
-    failed = failed_quality_gate()
-    if failed is not None:
-        return (f"quality run {failed['run_id']!r} (checkpoint {failed['checkpoint']}, "
-                f"{failed['validated_at']:%Y-%m-%d %H:%M:%S %Z}) failed {failed['critical_failures']} critical "
-                "rule(s): the marts are not published and the previous publication stays live")
-    runs = [run for run in (history.latest_run(paths().warehouse_file, c) for c in GATE_CHECKPOINTS) if run]
-    built = last_marts_build()
-    if runs and built is not None:
-        checked = max(run["validated_at"] for run in runs)
-        if built > checked:
-            return (f"the marts were rebuilt at {built:%Y-%m-%d %H:%M:%S %Z}, after the last quality run "
-                    f"({checked:%Y-%m-%d %H:%M:%S %Z}): run the quality checkpoint (nightly or marts) first; "
-                    "the previous publication stays live")
-    return None
+    The rule is :func:`shinrai.transform.builds.blocker`: the latest build finished, a passing
+    quality run after it, and a run publishes only its own build for its own as-of date."""
+    return builds.blocker(last_marts_build(), latest_gate_run(), run_id, _as_of(as_of_date))
 
 
 def quality_status(checkpoint: str = "marts") -> dict | None:
@@ -348,30 +340,33 @@ def warehouse_counts() -> dict[str, int]:
     return counts
 
 
-def publish(run_id: str | None = None, docs: bool = True) -> dict[str, Any]:
+def publish(run_id: str | None = None, docs: bool = True, as_of_date: str | None = None) -> dict[str, Any]:
     """Publish the marts for BI; run it only after the quality gate passed (the DAG wires that).
 
     Copies every ``dim_``/``fct_``/``rpt_`` table of the warehouse's ``marts`` schema (and the
-    taxonomy seeds) into ``<publish>/marts.duckdb`` and a Parquet set, switched atomically: BI
-    readers see the previous publication or this one, never a mix, and any failure leaves the
-    previous publication live. Then publishes the dbt docs page (``docs=False`` skips it); a docs
-    failure raises after the data is already published.
+    taxonomy seeds) into a new publication directory (a read-only DuckDB file and a Parquet set)
+    and switches one pointer to it: BI readers see the previous publication or this one, never a
+    mix, and any failure or kill leaves the previous publication live. Then publishes the dbt docs
+    page (``docs=False`` skips it); a docs failure raises after the data is already published.
 
-    Refuses (``PublishError``, nothing touched) when the latest quality run over the marts failed a
-    critical rule, or the marts were rebuilt after it (:func:`publish_blocker`): a hand-run
-    ``shinrai publish`` or a cleared Airflow task cannot publish what the gate blocked or never saw.
-    Rerun the checkpoint once the data is fixed.
+    Refuses (``PublishError``, nothing touched) per :func:`publish_blocker`: the latest build
+    unfinished or failed, no passing quality run after it, or (with ``run_id``) a build another run
+    made or (with ``as_of_date``) marts as of another date. The publisher checks the same build is
+    still the latest once it holds the warehouse open, and never replaces a publication as of a
+    later date by one as of an earlier date.
     """
     from shinrai.publish import layout, publish_marts
     from shinrai.publish.docs import generate_docs
     from shinrai.publish.publication import PublishError
 
     cfg = config_mod.load()  # validated before the warehouse is read
-    blocked = publish_blocker()
+    blocked = publish_blocker(run_id, as_of_date)
     if blocked is not None:
         raise PublishError(blocked)
+    build = last_marts_build()
     publication = publish_marts(paths().warehouse_file, layout(), source_run_id=run_id,
-                                reporting_timezone=cfg.timezone)
+                                reporting_timezone=cfg.timezone,
+                                expected_build_id=build.build_id if build else None)
     result = publication.as_json()
     if docs:
         result["docs"] = str(generate_docs())

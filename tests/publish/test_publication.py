@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -29,8 +30,8 @@ def snapshot(target: PublishLayout) -> dict[str, object]:
         "duckdb": digest(target.duckdb_file) if target.duckdb_file.exists() else None,
         "inode": target.duckdb_file.stat().st_ino if target.duckdb_file.exists() else None,
         "link": os.readlink(target.parquet_link) if target.parquet_link.is_symlink() else None,
-        "pointer": target.parquet_pointer.read_text() if target.parquet_pointer.exists() else None,
-        "versions": sorted(p.name for p in target.parquet_versions.iterdir()) if target.parquet_versions.exists()
+        "pointer": os.readlink(target.current_link) if target.current_link.is_symlink() else None,
+        "versions": sorted(p.name for p in target.publications_dir.iterdir()) if target.publications_dir.exists()
         else [],
         "root": sorted(p.name for p in target.root.iterdir()) if target.root.exists() else [],
         "history": target.history_file.read_text() if target.history_file.exists() else None,
@@ -53,7 +54,7 @@ def test_publishes_every_mart_and_reference_table_with_its_row_count(synthetic):
         assert row["publication_id"] == pub.publication_id and row["source_run_id"] == "run-42"
         assert row["table_count"] == 5 and row["total_rows"] == sum(pub.tables.values())
         assert row["reporting_timezone"] == "Asia/Tokyo"
-        assert row["parquet_dir"] == f"parquet-versions/{pub.publication_id}"
+        assert row["parquet_dir"] == f"publications/{pub.publication_id}/parquet"
         for name, kind, rows in con.execute(
                 "select table_name, kind, row_count from _publication_tables order by table_name").fetchall():
             assert con.execute(f'select count(*) from "{name}"').fetchone()[0] == rows == pub.tables[name]
@@ -69,7 +70,8 @@ def test_publishes_every_mart_and_reference_table_with_its_row_count(synthetic):
 
     # the Parquet set: the pointer, the same tables and counts, the publication id in every file
     assert target.current_parquet_dir() == pub.parquet_dir == target.parquet_link.resolve()
-    assert target.parquet_pointer.read_text().strip() == pub.publication_id
+    assert target.current_dir() == target.publication_dir(pub.publication_id) == pub.parquet_dir.parent
+    assert target.duckdb_file.resolve() == target.live_duckdb_file() == pub.parquet_dir.parent / "marts.duckdb"
     files = {p.stem for p in pub.parquet_dir.glob("*.parquet")}
     assert files == set(pub.tables) | {"_publication", "_publication_tables"}
     with connect_parquet(target) as con:
@@ -123,14 +125,14 @@ def test_a_table_failing_midway_leaves_the_previous_publication_untouched(synthe
     assert fixed.tables["fct_events"] == 80
 
 
-def test_a_failure_at_the_switch_points_parquet_back(synthetic, monkeypatch):
+def test_a_failure_at_the_switch_leaves_the_previous_publication(synthetic, monkeypatch):
     warehouse, target = synthetic
     publish_marts(warehouse, target, source_run_id="good")
     before = snapshot(target)
     real_replace = os.replace
 
     def failing_replace(src, dst):
-        if Path(dst) == target.duckdb_file:
+        if Path(dst) == target.current_link:
             raise OSError("disk full at the very last step")
         return real_replace(src, dst)
 
@@ -168,19 +170,20 @@ def test_leftovers_of_a_killed_publisher_are_cleaned_up(synthetic):
     publish_marts(warehouse, target)
     (target.root / ".marts.duckdb.20990101T000000Z-dead00.tmp").write_bytes(b"half a file")
     (target.root / ".marts.duckdb.20990101T000000Z-dead00.tmp.wal").write_bytes(b"")
-    (target.parquet_versions / ".20990101T000000Z-dead00.tmp").mkdir()
+    (target.publications_dir / ".20990101T000000Z-dead00.tmp").mkdir()
+    (target.root / ".current.20990101T000000Z-dead00.tmp").symlink_to("publications/nowhere")
     publish_marts(warehouse, target)
     assert not [p for p in target.root.rglob("*") if "dead00" in p.name]
 
 
-def test_old_parquet_sets_are_pruned_after_the_grace_period(synthetic):
+def test_old_publications_are_pruned_after_the_grace_period(synthetic):
     warehouse, target = synthetic
     kept = [publish_marts(warehouse, target, keep_versions=2, version_grace=timedelta(0)) for _ in range(4)]
-    versions = sorted(p.name for p in target.parquet_versions.iterdir() if p.is_dir())
+    versions = sorted(p.name for p in target.publications_dir.iterdir() if p.is_dir())
     assert versions == sorted(p.publication_id for p in kept[-2:])
     # within the grace period nothing is pruned: a reader may still be reading an older set
     more = [publish_marts(warehouse, target, keep_versions=1) for _ in range(2)]
-    versions = {p.name for p in target.parquet_versions.iterdir() if p.is_dir()}
+    versions = {p.name for p in target.publications_dir.iterdir() if p.is_dir()}
     assert {p.publication_id for p in more} <= versions and len(versions) == 4
 
 
@@ -209,3 +212,28 @@ def test_a_stray_wal_next_to_the_publication_is_removed(synthetic):
     assert not wal.exists()
     with connect(target) as con:
         assert con.execute("select count(*) from fct_events").fetchone()[0] == 500
+
+
+def test_a_publication_of_the_layout_before_current_is_replaced_whole(synthetic):
+    """Upgrading: marts.duckdb a real file and parquet -> parquet-versions/<id>; the first publish
+    switches both to the new layout, names the old publication as previous, prunes the old sets."""
+    warehouse, target = synthetic
+    old = publish_marts(warehouse, target, source_run_id="gen-0")
+    # rebuild what the previous layout looked like from that publication
+    old_dir = target.publication_dir(old.publication_id)
+    for link in (target.duckdb_file, target.parquet_link, target.current_link):
+        link.unlink()
+    target.parquet_versions.mkdir()
+    os.replace(old_dir / "parquet", target.parquet_versions / old.publication_id)
+    os.replace(old_dir / "marts.duckdb", target.duckdb_file)
+    (target.parquet_versions / "CURRENT").write_text(old.publication_id + "\n")
+    target.parquet_link.symlink_to(Path("parquet-versions") / old.publication_id)
+    shutil.rmtree(target.publications_dir)
+    assert target.current_parquet_dir() == target.parquet_versions / old.publication_id
+
+    write_generation(warehouse, 1, 40)
+    new = publish_marts(warehouse, target, source_run_id="gen-1", version_grace=timedelta(0))
+    assert new.previous_publication_id == old.publication_id
+    assert read_publication(target.duckdb_file)["publication_id"] == new.publication_id
+    assert target.current_parquet_dir() == target.publication_dir(new.publication_id) / "parquet"
+    assert not target.parquet_versions.exists()

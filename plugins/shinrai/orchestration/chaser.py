@@ -102,7 +102,7 @@ def latest_marts_as_of(context: Mapping[str, Any], asset: Any) -> str | None:
 
 def marts_state(context: Mapping[str, Any], asset: Any) -> MartsState:
     """The input of :func:`chase_decision`: the asset's newest event, the warehouse's newest build
-    record (``state.marts_builds``, also written by builds outside Airflow) and the latest quality
+    complete build (:mod:`shinrai.transform.builds`, also recorded by builds outside Airflow) and the latest quality
     run over the marts when it failed (with its failed critical rules)."""
     try:
         gated, error = latest_marts_as_of(context, asset), None
@@ -114,19 +114,11 @@ def marts_state(context: Mapping[str, Any], asset: Any) -> MartsState:
 
 
 def _built_as_of() -> str | None:
-    import duckdb
-
     from shinrai.settings import paths
+    from shinrai.transform import builds
 
-    warehouse = paths().warehouse_file
-    if not warehouse.exists():
-        return None
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        try:
-            row = con.execute("select as_of_date from state.marts_builds order by built_at desc limit 1").fetchone()
-        except duckdb.Error:  # never built by this version (no table): no record
-            return None
-    return str(row[0]) if row and row[0] is not None else None
+    build = builds.latest(paths().warehouse_file, complete=True)
+    return build.as_of_date.isoformat() if build else None
 
 
 def _gate_failure() -> GateFailure | None:

@@ -2,14 +2,20 @@
 
 ::
 
-    <SHINRAI_HOME>/publish/                   (override: SHINRAI_PUBLISH_DIR)
-        marts.duckdb                          the current publication (replaced atomically, mode 0444)
-        parquet -> parquet-versions/<id>      symlink to the current Parquet set (switched atomically)
-        parquet-versions/<id>/<table>.parquet one directory per publication, never changed once written
-        parquet-versions/CURRENT              the same pointer as a text file, for systems without symlinks
-        publications.jsonl                    one line per publication (the history)
-        docs/index.html                       dbt docs, one self-contained page
-        reports/reliability-<YYYY-MM>.html    monthly reliability reports
+    <SHINRAI_HOME>/publish/                        (override: SHINRAI_PUBLISH_DIR)
+        current -> publications/<id>               THE pointer: one symlink, replaced by one rename
+        marts.duckdb -> current/marts.duckdb       stable path for BI (a symlink through ``current``)
+        parquet -> current/parquet                 stable path for BI (a symlink through ``current``)
+        publications/<id>/marts.duckdb             one directory per publication (mode 0444 file),
+        publications/<id>/parquet/<table>.parquet    never changed once written
+        publications/<id>/_publication.json        its manifest (id, run, as-of date, row counts)
+        publications.jsonl                         one line per publication (the history; repaired
+                                                   from ``current`` when a kill cut it short)
+        docs/index.html                            dbt docs, one self-contained page
+        reports/reliability-<YYYY-MM>.html         monthly reliability reports
+
+The DuckDB file and the Parquet set of a publication sit in one directory, and ``current`` is the
+only thing a switch changes: they cannot point at two publications.
 """
 
 from __future__ import annotations
@@ -37,12 +43,20 @@ class PublishLayout:
         return self.root / "parquet"
 
     @property
-    def parquet_versions(self) -> Path:
-        return self.root / "parquet-versions"
+    def current_link(self) -> Path:
+        return self.root / "current"
 
     @property
-    def parquet_pointer(self) -> Path:
-        return self.parquet_versions / "CURRENT"
+    def publications_dir(self) -> Path:
+        return self.root / "publications"
+
+    def publication_dir(self, publication_id: str) -> Path:
+        return self.publications_dir / publication_id
+
+    @property
+    def parquet_versions(self) -> Path:
+        """The Parquet directories of the layout before ``current`` (removed after the grace period)."""
+        return self.root / "parquet-versions"
 
     @property
     def history_file(self) -> Path:
@@ -63,22 +77,37 @@ class PublishLayout:
     def report_file(self, month: str) -> Path:
         return self.reports_dir / f"reliability-{month}.html"
 
+    def current_dir(self) -> Path | None:
+        """The live publication's directory, resolved once (None: nothing published in this layout)."""
+        if not self.current_link.is_symlink():
+            return None
+        resolved = self.current_link.resolve()
+        return resolved if resolved.is_dir() else None
+
+    def live_duckdb_file(self) -> Path | None:
+        """The live publication's DuckDB file, resolved (what a comparison with "the live
+        publication" should open), or None when nothing is published."""
+        current = self.current_dir()
+        if current is not None:
+            return current / "marts.duckdb"
+        if self.duckdb_file.is_file():  # a publication made before ``current`` existed
+            return self.duckdb_file.resolve()
+        return None
+
     def current_parquet_dir(self) -> Path | None:
         """The current Parquet set, resolved once: read every table of one query batch from it.
 
         Reading ``parquet/<table>.parquet`` path by path re-resolves the symlink on every open, so a
         batch spanning a switch could mix two publications; the resolved directory never changes.
         """
-        if self.parquet_link.is_symlink() or self.parquet_link.is_dir():
+        current = self.current_dir()
+        if current is not None:
+            return current / "parquet"
+        if self.parquet_link.is_symlink() or self.parquet_link.is_dir():  # the layout before ``current``
             resolved = self.parquet_link.resolve()
             if resolved.is_dir():
                 return resolved
-        try:
-            name = self.parquet_pointer.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return None
-        candidate = self.parquet_versions / name
-        return candidate if name and candidate.is_dir() else None
+        return None
 
 
 def layout() -> PublishLayout:
@@ -86,3 +115,8 @@ def layout() -> PublishLayout:
     override = os.environ.get("SHINRAI_PUBLISH_DIR")
     root = Path(override).resolve() if override else paths().home / "publish"
     return PublishLayout(root)
+
+
+def live_duckdb_file(target: PublishLayout | None = None) -> Path | None:
+    """The DuckDB file of the live publication (``current`` resolved), or None when nothing is published."""
+    return (target or layout()).live_duckdb_file()

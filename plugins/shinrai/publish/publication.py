@@ -1,26 +1,34 @@
-"""Publish the marts for BI: one read-only DuckDB file and one Parquet set, switched atomically.
+"""Publish the marts for BI: one read-only DuckDB file and one Parquet set, switched by one pointer.
 
 How a publication is made (one publisher at a time, under an exclusive lock file):
 
-1. The warehouse is attached **read-only** in a private in-memory DuckDB; the tables to publish
-   are discovered there: every ``dim_``/``fct_``/``rpt_`` table (or view) of the ``marts`` schema,
-   plus the reference tables of the ``seeds`` schema (taxonomies with their English and Japanese
-   names and definitions), all in the publication's ``main`` schema.
-2. They are copied into a temporary DuckDB file next to the target (same file system), with two
-   metadata tables: ``_publication`` (id, time, source run id, previous id, as-of date, counts)
-   and ``_publication_tables`` (one row per table with its row count). The same data is written
-   from that file into a new Parquet directory ``parquet-versions/<id>/`` (every Parquet file
-   carries the publication id in its key-value metadata).
-3. Everything is flushed and fsynced, the DuckDB file made read-only (0444), then switched:
-   ``parquet`` (a symlink) is replaced by one pointing at the new directory, and the temporary
-   DuckDB file is ``os.replace``-d over ``marts.duckdb``. Both renames are atomic on POSIX.
+0. **Repair first** (:func:`repair`): whatever a killed publisher left is cleaned up before
+   anything else: temporary directories and links go, the stable ``marts.duckdb`` and ``parquet``
+   links are made to point through ``current`` again, and ``publications.jsonl`` gets the live
+   publication's line if a kill cut it short.
+1. The warehouse is attached **read-only** in a private in-memory DuckDB (so no build can start
+   while it is copied). The build it holds must be the one the caller checked (``expected_build_id``,
+   from ``state.marts_build_runs``), else nothing is written. The tables to publish are discovered
+   there: every ``dim_``/``fct_``/``rpt_`` table (or view) of the ``marts`` schema, plus the reference
+   tables of the ``seeds`` schema, all in the publication's ``main`` schema.
+2. They are copied into ``publications/.<id>.tmp/marts.duckdb`` with two metadata tables:
+   ``_publication`` (id, time, source run id, previous id, as-of date, counts) and
+   ``_publication_tables`` (one row per table with its row count). The same data is written from
+   that file into ``parquet/`` beside it (every Parquet file carries the publication id in its
+   key-value metadata), and the manifest ``_publication.json``. A publication as of an earlier date
+   than the live one is refused here (a backfill never replaces a newer publication).
+3. Everything is fsynced, the DuckDB file made read-only (0444), the directory renamed to
+   ``publications/<id>``, then **the switch**: the ``current`` symlink is replaced by one pointing at
+   it, by one ``os.replace`` (atomic on POSIX). That rename is the commit point: before it the
+   previous publication is live, whole; after it this one is, whole. ``marts.duckdb`` and
+   ``parquet`` are symlinks through ``current`` and never change.
+4. The history line is appended (:func:`repair` restores it after a kill), and publications older
+   than the grace period are pruned.
 
-A reader that opens ``marts.duckdb`` gets either the old inode (still whole: the rename unlinks
-the name, not the data, and nobody writes to it) or the new one, never a mix. Nothing relies on
-readers locking the file (DuckDB's read-only connections take no lock we need, and the publisher
-never writes to a published inode), so publishing never waits for BI. On any failure before the
-switch, the temporary files are removed and the previous publication stays live untouched; old
-Parquet versions are kept for a grace period so a reader that resolved the old pointer can finish.
+A reader that opens ``marts.duckdb`` resolves ``current`` once and gets that publication's file (nobody
+writes to it); a Parquet reader resolves the directory once (:meth:`PublishLayout.current_parquet_dir`).
+Nothing relies on readers locking anything, so publishing never waits for BI. Old publications are
+kept for a grace period so a reader that resolved the old pointer can finish.
 """
 
 from __future__ import annotations
@@ -182,12 +190,27 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+# Test hook (harmless elsewhere): SIGKILL the publisher at a named step, as a kill -9 or a power cut
+# there would stop it. The steps, in order: see :data:`KILL_STEPS`.
+KILL_ENV = "SHINRAI_PUBLISH_KILL_AT"
+KILL_STEPS = ("repaired", "copied", "synced", "renamed", "switched", "linked", "recorded", "pruned")
+
+
+def _kill_at(step: str) -> None:
+    if os.environ.get(KILL_ENV) == step:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _remove_leftovers(target: PublishLayout) -> None:
     """Temporary files of a publisher that was killed (we hold the lock: nobody else is writing)."""
     leftovers = [*target.root.glob(".marts.duckdb.*"), *target.root.glob(".parquet.*.tmp"),
-                 *target.root.glob(".CURRENT.*.tmp")]
-    if target.parquet_versions.is_dir():
-        leftovers += [p for p in target.parquet_versions.glob(".*") if p.name.endswith(".tmp")]
+                 *target.root.glob(".CURRENT.*.tmp"), *target.root.glob(".current.*.tmp"),
+                 *target.root.glob(".link.*.tmp")]
+    for directory in (target.publications_dir, target.parquet_versions):
+        if directory.is_dir():
+            leftovers += [p for p in directory.glob(".*") if p.name.endswith(".tmp")]
     for path in leftovers:
         log.warning("removing %s left by an interrupted publication", path)
         _remove(path)
@@ -202,15 +225,105 @@ def _remove_stray_wal(target: PublishLayout) -> None:
         _remove(wal)
 
 
-def _last_publication_id(target: PublishLayout) -> str | None:
+def _replace_symlink(link: Path, points_to: Path, tmp_name: str) -> None:
+    """Make ``link`` a symlink to ``points_to`` (relative) by one atomic rename."""
+    tmp = link.parent / tmp_name
+    _remove(tmp)
+    os.symlink(points_to, tmp)
+    os.replace(tmp, link)
+
+
+def _ensure_stable_links(target: PublishLayout) -> bool:
+    """``marts.duckdb`` -> ``current/marts.duckdb`` and ``parquet`` -> ``current/parquet``.
+
+    They never change once made; they are (re)made only the first time after the layout before
+    ``current`` (a real ``marts.duckdb`` file, ``parquet`` -> ``parquet-versions/<id>``), or when a
+    kill interrupted that. Returns True when something was changed."""
+    changed = False
+    for link, points_to in ((target.duckdb_file, Path("current") / "marts.duckdb"),
+                            (target.parquet_link, Path("current") / "parquet")):
+        if link.is_symlink() and Path(os.readlink(link)) == points_to:
+            continue
+        if link.exists() and not link.is_symlink() and link.is_dir():
+            # a real directory from an older layout: move it aside (its files stay until pruned)
+            target.parquet_versions.mkdir(parents=True, exist_ok=True)
+            os.replace(link, target.parquet_versions / f"legacy-{secrets.token_hex(3)}")
+        log.info("pointing %s at %s", link, points_to)
+        _replace_symlink(link, points_to, f".link.{link.name}.tmp")
+        changed = True
+    if changed:
+        _fsync_dir(target.root)
+    return changed
+
+
+def read_manifest(directory: Path) -> dict[str, Any] | None:
+    """A publication directory's ``_publication.json`` (None when absent or unreadable)."""
+    try:
+        return json.loads((directory / "_publication.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _history_ids(target: PublishLayout) -> list[str]:
     try:
         lines = target.history_file.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        return None
-    for line in reversed(lines):
-        with contextlib.suppress(ValueError, KeyError):
-            return str(json.loads(line)["publication_id"])
-    return None
+        return []
+    ids = []
+    for line in lines:
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            ids.append(str(json.loads(line)["publication_id"]))
+    return ids
+
+
+def _append_history(target: PublishLayout, entry: dict[str, Any]) -> None:
+    # a line cut short by a kill is completed by a newline first, so it stays one unreadable line
+    text = json.dumps(entry, ensure_ascii=False) + "\n"
+    with contextlib.suppress(FileNotFoundError):
+        if target.history_file.stat().st_size and not target.history_file.read_bytes().endswith(b"\n"):
+            text = "\n" + text
+    with open(target.history_file, "a", encoding="utf-8") as history:
+        history.write(text)
+        history.flush()
+        os.fsync(history.fileno())
+
+
+def repair(target: PublishLayout) -> None:
+    """Undo what a killed publisher left, before anything else (call it holding the publish lock).
+
+    Temporary files and directories go; the stable links point through ``current`` again; the live
+    publication's line is appended to ``publications.jsonl`` when a kill cut it short (the history is
+    derivable from ``current`` and the manifests); a stray WAL beside ``marts.duckdb`` goes."""
+    _remove_leftovers(target)
+    current = target.current_dir()
+    if target.current_link.is_symlink() and current is None:
+        log.warning("removing %s: it points at no publication", target.current_link)
+        _remove(target.current_link)
+    if current is not None:
+        _ensure_stable_links(target)
+        if current.name not in _history_ids(target)[-1:]:
+            manifest = read_manifest(current)
+            if manifest is not None and manifest.get("publication_id") not in _history_ids(target):
+                log.warning("recording publication %s in %s (its publisher was interrupted)", current.name,
+                            target.history_file)
+                _append_history(target, {**manifest, "duckdb_file": str(target.duckdb_file),
+                                         "parquet_dir": str(current / "parquet")})
+    _remove_stray_wal(target)
+
+
+def _live(target: PublishLayout) -> tuple[str | None, date | None]:
+    """The live publication's id and as-of date (either layout), read from its own files."""
+    current = target.current_dir()
+    if current is not None:
+        manifest = read_manifest(current) or {}
+        as_of = manifest.get("as_of_date")
+        return current.name, date.fromisoformat(as_of) if as_of else None
+    if target.duckdb_file.is_file():  # the layout before ``current``
+        with contextlib.suppress(duckdb.Error):
+            row = read_publication(target.duckdb_file)
+            if row:
+                return str(row["publication_id"]), row.get("as_of_date")
+    return None, None
 
 
 def _as_of_date(con: duckdb.DuckDBPyConnection, tables: list[SourceTable]) -> date | None:
@@ -239,8 +352,12 @@ def _build(
     source_run_id: str | None,
     previous_id: str | None,
     reporting_timezone: str | None,
+    expected_build_id: str | None = None,
+    parquet_dir_name: str = "",
 ) -> tuple[dict[str, int], date | None]:
     """Write the whole publication into ``tmp_db`` and ``tmp_parquet``; touch nothing else."""
+    from shinrai.transform import builds
+
     tmp_parquet.mkdir(parents=True)
     con = duckdb.connect(":memory:")
     try:
@@ -251,6 +368,12 @@ def _build(
             if busy is None:
                 raise
             raise busy from exc
+        build = builds.latest_from(con, "src")
+        if expected_build_id is not None:
+            if build is None or build.build_id != expected_build_id or build.status != builds.SUCCESS:
+                found = build.describe() + f" ({build.status})" if build else "no build"
+                raise PublishError(f"the warehouse now holds {found}, not the checked build {expected_build_id}: "
+                                   "it was rebuilt meanwhile; nothing was published")
         con.execute(f"attach {quote_literal(str(tmp_db))} as pub (storage_version '{STORAGE_VERSION}')")
         tables = discover_tables(con, "src")
         if not any(t.kind == "mart" for t in tables):
@@ -274,7 +397,8 @@ def _build(
                 publication_id, table.published_name, table.kind, table.schema, table.name,
                 counts[table.published_name], int(columns[0]) if columns else 0, f"{table.published_name}.parquet",
             ))
-        as_of = _as_of_date(con, tables)
+        as_of = build.as_of_date if build is not None and build.status == builds.SUCCESS else None
+        as_of = as_of or _as_of_date(con, tables)
         con.execute(f"""
             create table pub.main.{PUBLICATION_TABLE} (
                 publication_id varchar not null,
@@ -293,7 +417,7 @@ def _build(
             f"insert into pub.main.{PUBLICATION_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [publication_id, published_at, source_run_id, previous_id, as_of, reporting_timezone, len(counts),
              sum(counts.values()),
-             f"parquet-versions/{publication_id}", str(warehouse), duckdb.__version__],
+             parquet_dir_name, str(warehouse), duckdb.__version__],
         )
         con.execute(f"""
             create table pub.main.{PUBLICATION_TABLES_TABLE} (
@@ -327,44 +451,28 @@ def _build(
     return counts, as_of
 
 
-def _current_version(target: PublishLayout) -> str | None:
-    current = target.current_parquet_dir()
-    return current.name if current is not None else None
-
-
-def _switch_parquet(target: PublishLayout, version_name: str) -> None:
-    """Point ``parquet-versions/CURRENT`` and the ``parquet`` symlink at ``version_name``, each by a rename.
-
-    Where the platform refuses symlinks (Windows without the privilege), CURRENT is the pointer.
-    """
-    link = target.parquet_link
-    if link.exists() and not link.is_symlink():
-        # a real directory from an older layout: move it aside once (not atomic; happens once)
-        os.replace(link, target.parquet_versions / f"legacy-{secrets.token_hex(3)}")
-    tmp_pointer = target.root / f".CURRENT.{version_name}.tmp"
-    tmp_pointer.write_text(version_name + "\n", encoding="utf-8")
-    os.replace(tmp_pointer, target.parquet_pointer)
-    tmp_link = target.root / f".parquet.{version_name}.tmp"
-    try:
-        os.symlink(Path(target.parquet_versions.name) / version_name, tmp_link, target_is_directory=True)
-    except OSError as exc:  # pragma: no cover - e.g. Windows without the symlink privilege
-        log.warning("cannot create symlinks here (%s); readers must use %s", exc, target.parquet_pointer)
-        return
-    os.replace(tmp_link, link)
-
-
-def _prune_versions(target: PublishLayout, current: str, keep: int, grace: timedelta) -> None:
-    if not target.parquet_versions.is_dir():
-        return
-    versions = [p for p in target.parquet_versions.iterdir()
-                if p.is_dir() and not p.name.startswith(".") and p.name != current]
-    versions.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+def _prune(target: PublishLayout, current: str, keep: int, grace: timedelta) -> None:
+    """Remove publications beyond the ``keep`` newest (the live one included) once older than
+    ``grace``; and the directories of the layout before ``current`` once older than ``grace``."""
     cutoff = time.time() - grace.total_seconds()
-    for index, version in enumerate(versions):
-        if index < keep - 1 or version.stat().st_mtime > cutoff:
-            continue
-        log.info("removing old Parquet publication %s", version.name)
-        shutil.rmtree(version, ignore_errors=True)
+    if target.publications_dir.is_dir():
+        old = [p for p in target.publications_dir.iterdir()
+               if p.is_dir() and not p.is_symlink() and not p.name.startswith(".") and p.name != current]
+        old.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for index, directory in enumerate(old):
+            if index < keep - 1 or directory.stat().st_mtime > cutoff:
+                continue
+            log.info("removing old publication %s", directory.name)
+            shutil.rmtree(directory, ignore_errors=True)
+    if target.parquet_versions.is_dir():
+        with contextlib.suppress(FileNotFoundError):
+            (target.parquet_versions / "CURRENT").unlink()
+        for directory in target.parquet_versions.iterdir():
+            if directory.is_dir() and directory.stat().st_mtime <= cutoff:
+                log.info("removing Parquet set %s of the layout before publications/", directory.name)
+                shutil.rmtree(directory, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            target.parquet_versions.rmdir()  # only once empty
 
 
 def publish_marts(
@@ -376,66 +484,71 @@ def publish_marts(
     version_grace: timedelta = timedelta(hours=1),
     lock_timeout: float = 600,
     reporting_timezone: str | None = None,
+    expected_build_id: str | None = None,
 ) -> Publication:
-    """Publish the warehouse's marts to ``target`` atomically; return what was published.
+    """Publish the warehouse's marts to ``target`` by one pointer switch; return what was published.
 
-    ``keep_versions`` Parquet sets (the current one included) are kept, and any younger than
+    ``keep_versions`` publications (the live one included) are kept, and any younger than
     ``version_grace`` (a reader may have resolved the old pointer and still be reading).
     ``reporting_timezone`` is recorded in ``_publication`` (the zone the marts' months are in).
+    ``expected_build_id``: the build (``state.marts_build_runs``) the caller checked; if the
+    warehouse holds another one when it is opened, nothing is published.
+    Refuses marts as of an earlier date than the live publication's.
     """
     warehouse = Path(warehouse)
     if not warehouse.exists():
         raise PublishError(f"no warehouse at {warehouse}: build the marts first")
     target.root.mkdir(parents=True, exist_ok=True)
-    target.parquet_versions.mkdir(parents=True, exist_ok=True)
+    target.publications_dir.mkdir(parents=True, exist_ok=True)
     with publish_lock(target.lock_file, lock_timeout):
-        _remove_leftovers(target)
+        repair(target)
+        _kill_at("repaired")
         published_at = datetime.now(UTC)
         publication_id = new_publication_id(published_at)
-        previous_id = _last_publication_id(target)
-        tmp_db = target.root / f".marts.duckdb.{publication_id}.tmp"
-        tmp_parquet = target.parquet_versions / f".{publication_id}.tmp"
-        version_dir = target.parquet_versions / publication_id
-        version_created = parquet_switched = False
-        previous_version: str | None = None
+        previous_id, live_as_of = _live(target)
+        tmp_dir = target.publications_dir / f".{publication_id}.tmp"
+        final_dir = target.publication_dir(publication_id)
+        switched = False
         try:
+            tmp_dir.mkdir()
+            tmp_db = tmp_dir / "marts.duckdb"
+            tmp_parquet = tmp_dir / "parquet"
             counts, as_of = _build(warehouse, tmp_db, tmp_parquet, publication_id, published_at, source_run_id,
-                                   previous_id, reporting_timezone)
-            for path in tmp_parquet.iterdir():
-                _fsync_file(path)
-            _fsync_dir(tmp_parquet)
-            os.replace(tmp_parquet, version_dir)
-            version_created = True
-            _fsync_dir(target.parquet_versions)
+                                   previous_id, reporting_timezone, expected_build_id,
+                                   f"publications/{publication_id}/parquet")
+            if live_as_of is not None and as_of is not None and as_of < live_as_of:
+                raise PublishError(f"the marts are as of {as_of}, the live publication {previous_id} as of "
+                                   f"{live_as_of}: an earlier as-of date never replaces a later one "
+                                   "(rebuild the marts for today)")
+            _kill_at("copied")
             if Path(f"{tmp_db}.wal").exists():
                 raise PublishError(f"{tmp_db}.wal was left behind: the publication file is not checkpointed")
+            (tmp_dir / "_publication.json").write_text(
+                json.dumps(json.loads((tmp_parquet / "_publication.json").read_text(encoding="utf-8")), indent=2),
+                encoding="utf-8")
             os.chmod(tmp_db, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-            _fsync_file(tmp_db)
-            # the switch: Parquet pointer first, then the DuckDB file (undone if the DuckDB rename fails)
-            previous_version = _current_version(target)
-            parquet_switched = True  # from here on, a failure points Parquet back
-            _switch_parquet(target, publication_id)
-            _remove_stray_wal(target)
-            os.replace(tmp_db, target.duckdb_file)
-            _remove_stray_wal(target)
+            for path in [*tmp_parquet.iterdir(), tmp_db, tmp_dir / "_publication.json"]:
+                _fsync_file(path)
+            _fsync_dir(tmp_parquet)
+            _fsync_dir(tmp_dir)
+            _kill_at("synced")
+            os.replace(tmp_dir, final_dir)
+            _fsync_dir(target.publications_dir)
+            _kill_at("renamed")
+            # the commit point: one rename of one symlink
+            _replace_symlink(target.current_link, Path(target.publications_dir.name) / publication_id,
+                             f".current.{publication_id}.tmp")
+            switched = True
             _fsync_dir(target.root)
         except BaseException:
-            rolled_back = not parquet_switched
-            if parquet_switched:
-                try:
-                    if previous_version is not None:
-                        _switch_parquet(target, previous_version)
-                    else:
-                        _remove(target.parquet_link)
-                        _remove(target.parquet_pointer)
-                    rolled_back = True
-                except Exception:  # pragma: no cover - keep the original error
-                    log.exception("could not point Parquet back at %s", previous_version)
-            for path in (tmp_db, Path(f"{tmp_db}.wal"), tmp_parquet):
-                _remove(path)
-            if version_created and rolled_back:
-                _remove(version_dir)
+            if not switched:
+                for path in (tmp_dir, final_dir, target.root / f".current.{publication_id}.tmp"):
+                    _remove(path)
             raise
+        _kill_at("switched")
+        _ensure_stable_links(target)  # a no-op except the first time after the older layout
+        _remove_stray_wal(target)
+        _kill_at("linked")
         publication = Publication(
             publication_id=publication_id,
             published_at=published_at,
@@ -444,13 +557,12 @@ def publish_marts(
             as_of_date=as_of,
             tables=counts,
             duckdb_file=target.duckdb_file,
-            parquet_dir=version_dir,
+            parquet_dir=final_dir / "parquet",
         )
-        with open(target.history_file, "a", encoding="utf-8") as history:
-            history.write(json.dumps(publication.as_json(), ensure_ascii=False) + "\n")
-            history.flush()
-            os.fsync(history.fileno())
-        _prune_versions(target, publication_id, keep_versions, version_grace)
+        _append_history(target, publication.as_json())
+        _kill_at("recorded")
+        _prune(target, publication_id, keep_versions, version_grace)
+        _kill_at("pruned")
     log.info("published %s: %d tables, %d rows, source run %s", publication_id, len(counts), sum(counts.values()),
              source_run_id)
     return publication
