@@ -193,7 +193,8 @@ def gate_text(gate: dict[str, Any] | None) -> GateText:
                         "validated before Data Docs recorded the gate's decision", "secondary", "not recorded")
     critical, warnings = list(gate.get("critical_failures") or []), list(gate.get("warnings") or [])
     checkpoint = str(gate.get("checkpoint"))
-    detail = ", ".join(critical) if critical else ", ".join(warnings)
+    detail = "; ".join(f"{name}: {', '.join(rules)}" for name, rules in (("critical", critical), ("warning", warnings))
+                       if rules) or "every rule passed"
     if checkpoint not in GATE_CHECKPOINTS:
         gates = " and ".join(GATE_CHECKPOINTS)
         if critical:
@@ -206,9 +207,9 @@ def gate_text(gate: dict[str, Any] | None) -> GateText:
         return GateText(f"Blocked by {len(critical)} critical rule(s): not published, the previous publication "
                         "stays live", detail, "danger", f"blocked ({len(critical)} critical)")
     if warnings:
-        return GateText(f"Warnings only: published ({len(warnings)} warning rule(s) failed; warnings never block)",
-                        detail, "warning", "published (warnings only)")
-    return GateText("Gate passed: published", "every rule passed", "success", "published")
+        return GateText(f"Warnings only: publication goes ahead ({len(warnings)} warning rule(s) failed; "
+                        "warnings never block)", detail, "warning", "goes ahead (warnings only)")
+    return GateText("Gate passed: publication goes ahead", detail, "success", "goes ahead")
 
 
 def _gate_banner(gate: dict[str, Any] | None, prefix: str = "") -> RenderedHeaderContent:
