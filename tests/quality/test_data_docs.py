@@ -118,6 +118,9 @@ def test_warning_only_run_shows_each_rules_severity_and_that_publication_goes_ah
     row = rule_row(page, description("stg_actions", passed.rule))
     assert text(row).split()[:1] == [passed.severity] and "publication" not in text(row)
     assert FAILED_CRITICAL_ICON not in page and "blocks publication" not in page
+    suite_page = (gx.data_docs_dir() / "expectations" / "stg_actions.html").read_text(encoding="utf-8")
+    badges = re.findall(r'shinrai-severity-(\w+)" >\s*(\w+)', suite_page)
+    assert sorted(b[1] for b in badges) == sorted(r.severity for r in report.rules if r.suite == "stg_actions")
 
     rows = index_rows("nightly-1")
     assert set(rows) == {r.suite for r in report.rules}

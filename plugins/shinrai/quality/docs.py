@@ -40,10 +40,16 @@ from great_expectations.checkpoint.actions import UpdateDataDocsAction
 from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 from great_expectations.render import RenderedHeaderContent, RenderedStringTemplateContent
+from great_expectations.render.renderer.content_block.bullet_list_content_block import (
+    ExpectationSuiteBulletListContentBlockRenderer,
+)
 from great_expectations.render.renderer.content_block.validation_results_table_content_block import (
     ValidationResultsTableContentBlockRenderer,
 )
-from great_expectations.render.renderer.page_renderer import ValidationResultsPageRenderer
+from great_expectations.render.renderer.page_renderer import (
+    ExpectationSuitePageRenderer,
+    ValidationResultsPageRenderer,
+)
 from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuilder, SiteBuilder
 from great_expectations.render.renderer.site_index_page_renderer import SiteIndexPageRenderer
 
@@ -153,10 +159,10 @@ OTHER_SEVERITY = {"badge": "badge-secondary", "failed": "publication not blocked
                   "icon": ["fa-info-circle", "text-info"]}
 
 
-def severity_of(result: Any) -> str:
-    """The severity GX 1.x stores on each expectation (``critical`` unless the rule says otherwise)."""
-    cfg = getattr(result, "expectation_config", None)
-    severity = getattr(cfg, "severity", None)
+def severity_of(config: Any) -> str:
+    """The severity GX 1.x stores on each expectation configuration (``critical``, GX's default,
+    unless the rule says otherwise)."""
+    severity = getattr(config, "severity", None)
     return str(getattr(severity, "value", severity) or "critical")
 
 
@@ -259,7 +265,7 @@ def _with_severity(row_fn: Any) -> Any:
         result = kwargs.get("result")
         if result is None or not isinstance(out, list):
             return out
-        severity = severity_of(result)
+        severity = severity_of(result.expectation_config)
         look = _look(severity)
         raised = bool((getattr(result, "exception_info", None) or {}).get("raised_exception"))
         failed = not result.success
@@ -307,12 +313,48 @@ class SeverityValidationResultsPageRenderer(ValidationResultsPageRenderer):
     def _render_validation_header(cls, validation_results: Any) -> Any:
         block = super()._render_validation_header(validation_results)
         failed = [r for r in validation_results.results if not r.success]
-        if failed and all(severity_of(r) != "critical" for r in failed):
+        if failed and all(severity_of(r.expectation_config) != "critical" for r in failed):
             params = block.subheader.string_template.get("params", {})
             look = _look("warning")
             params["success"] = "Failed (warnings only)"
             params["html_success_icon"] = f'<i class="fas {" ".join(look["icon"])}" aria-hidden="true"></i>'
         return block
+
+
+class SeverityExpectationSuiteBulletListContentBlockRenderer(ExpectationSuiteBulletListContentBlockRenderer):
+    """GX's list of a suite's expectations, each preceded by its severity."""
+
+    @classmethod
+    def _get_content_block_fn(cls, expectation_type: str, expectation_config: Any = None) -> Any:
+        item_fn = super()._get_content_block_fn(expectation_type, expectation_config)
+        if item_fn is None:
+            return None
+
+        def items(*args: Any, **kwargs: Any) -> Any:
+            out = item_fn(*args, **kwargs)
+            first = out[0] if isinstance(out, list) and out else None
+            template = getattr(first, "string_template", None)
+            if not isinstance(template, dict) or "template" not in template:
+                return out
+            severity = severity_of(kwargs.get("configuration"))
+            template["template"] = "$shinrai_severity " + template["template"]
+            template.setdefault("params", {})["shinrai_severity"] = severity
+            template.setdefault("styling", {}).setdefault("params", {})["shinrai_severity"] = {
+                "classes": ["badge", _look(severity)["badge"], f"shinrai-severity-{severity}"]}
+            return out
+
+        return items
+
+
+class SeverityExpectationSuitePageRenderer(ExpectationSuitePageRenderer):
+    """GX's expectation suite page with each rule's severity."""
+
+    def __init__(self, column_section_renderer: Any = None) -> None:
+        super().__init__(column_section_renderer=column_section_renderer or {
+            "class_name": "ExpectationSuiteColumnSectionRenderer",
+            "bullet_list_renderer": {"module_name": __name__,
+                                     "class_name": "SeverityExpectationSuiteBulletListContentBlockRenderer"},
+        })
 
 
 class SeveritySiteIndexBuilder(DefaultSiteIndexBuilder):

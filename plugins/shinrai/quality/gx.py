@@ -136,6 +136,10 @@ DATA_DOCS_SITES = {
                 "renderer": {"class_name": "SeverityValidationResultsPageRenderer",
                              "module_name": "shinrai.quality.docs"},
             },
+            "expectations": {
+                "renderer": {"class_name": "SeverityExpectationSuitePageRenderer",
+                             "module_name": "shinrai.quality.docs"},
+            },
         },
     }
 }
