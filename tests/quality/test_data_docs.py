@@ -1,14 +1,21 @@
 """Data Docs render with no network: every CDN asset GX's templates use is vendored, and no
-generated page loads a remote script or stylesheet."""
+generated page loads a remote script or stylesheet. They show each rule's severity (a failed
+warning unlike a failed critical rule), the gate's publication decision for each run, and the data
+asset's name."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import great_expectations
+import pytest
 
 from shinrai.quality import docs, gx
+
+from .conftest import write_config
 
 TEMPLATES = Path(great_expectations.__file__).parent / "render" / "view" / "templates"
 CDN_URL = re.compile(r'(?:src|href)="(https://[^"]+)"')
@@ -131,9 +138,16 @@ def test_warning_only_run_shows_each_rules_severity_and_that_publication_goes_ah
     assert "'_validation_success_text': 'Failed (warnings only)'" in rows["stg_actions"]
 
 
-def test_critical_failure_shows_blocked_on_every_page_of_the_run_and_on_the_index(org, quality_config):
-    quality_config("docs-stale", freshness_max_hours=1e-6)  # every extraction is stale: critical
-    report = gx.run_gate("marts", run_id="docs-critical")
+@pytest.fixture(scope="module")
+def critical_run(org):
+    """One marts run with critical failures: every extraction is stale (as the gate tests plant it)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SHINRAI_CONFIG", str(write_config(org.home, "docs-stale", freshness_max_hours=1e-6)))
+        return gx.run_gate("marts", run_id="docs-critical")
+
+
+def test_critical_failure_shows_blocked_on_every_page_of_the_run_and_on_the_index(critical_run):
+    report = critical_run
     assert not report.success
     stale = report.rule("mart_freshness", "extraction_fresh")
     assert stale in report.critical_failures
@@ -156,3 +170,50 @@ def test_critical_failure_shows_blocked_on_every_page_of_the_run_and_on_the_inde
     rows = index_rows("docs-critical")
     assert all(f"'publication': 'blocked ({len(report.critical_failures)} critical)'" in r for r in rows.values())
     assert FAILED_CRITICAL_ICON in rows["mart_freshness"] and FAILED_WARNING_ICON in rows[warned.suite]
+
+
+def _browser():
+    """tests/publish/publish_browser.py (headless Chromium through the DevTools protocol)."""
+    if "publish_browser" in sys.modules:
+        return sys.modules["publish_browser"]
+    spec = importlib.util.spec_from_file_location(
+        "publish_browser", Path(__file__).resolve().parents[1] / "publish" / "publish_browser.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["publish_browser"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# Once bootstrap-table has drawn the index, record the colour and glyph of a failed warning's icon
+# and of a failed critical rule's icon (GX's red cross) as attributes of <html>.
+ICONS_DRAWN = """(() => {
+  const warning = document.querySelector('td i.fa-exclamation-circle.text-warning');
+  const critical = document.querySelector('td i.fa-times.text-danger');
+  if (!warning || !critical) return false;
+  const look = (el) => getComputedStyle(el).color + ' ' + getComputedStyle(el, '::before').content;
+  document.documentElement.dataset.warningLook = look(warning);
+  document.documentElement.dataset.criticalLook = look(critical);
+  return true;
+})()"""
+
+
+@pytest.mark.skipif(_browser().find_chromium() is None, reason="chromium is not installed")
+def test_in_chromium_the_index_shows_the_decision_and_a_warning_unlike_a_critical_failure(critical_run, tmp_path):
+    browser = _browser()
+    index = gx.data_docs_dir() / "index.html"
+    result = browser.open_page(index.as_uri(), ICONS_DRAWN, screenshot=tmp_path / "data-docs-index.png")
+    print(f"\nscreenshot: {result.screenshot} ({result.mode})")
+    assert result.problems == [], "\n".join(result.problems)
+    assert [u for u in result.requested_urls if not u.startswith(("file:", "data:", "about:"))] == []
+    html = re.search(r"<html[^>]*>", result.dom).group(0)
+    warning = re.search(r'data-warning-look="([^"]*)"', html)
+    critical = re.search(r'data-critical-look="([^"]*)"', html)
+    assert warning and critical, html
+    assert warning.group(1) != critical.group(1)  # another colour and another glyph
+    assert warning.group(1).split(")")[0] != critical.group(1).split(")")[0]
+    # the Publication column as bootstrap-table drew it, for the rows of the blocked run
+    rows = [[text(td) for td in re.findall(r"<td\b.*?</td>", row, re.DOTALL)] for row in ROW.findall(result.dom)]
+    drawn = [cells for cells in rows if "docs-critical" in cells]
+    assert len(drawn) == len({r.suite for r in critical_run.rules})
+    assert {cells[1] for cells in drawn} == {f"blocked ({len(critical_run.critical_failures)} critical)"}
+    assert "Latest run docs-critical: Blocked by" in text(result.dom)
