@@ -21,8 +21,14 @@ neither: an expectation's ``severity`` appears nowhere in Data Docs):
 * :class:`SeverityValidationResultsTableContentBlockRenderer` (its table renderer) adds a Severity
   column ("critical: blocks publication" / "warning: publication not blocked" on a failure) and
   gives a failed warning rule an amber icon instead of GX's red cross;
+* :class:`SeverityExpectationSuitePageRenderer` puts each rule's severity before it on the suite pages;
 * :class:`SeveritySiteIndexBuilder` and :class:`SeveritySiteIndexPageRenderer` add the decision of
   the latest run as a banner on the index, a Publication column, and the same icons per row.
+
+They are wired in ``data_docs_sites`` (:data:`shinrai.quality.gx.DATA_DOCS_SITES`) and only add to
+the content objects GX renders, so GX's markup, escaping and the offline rewrite are unchanged.
+The decision says "goes ahead", not "published": the docs are written when the gate decides,
+before the publish step (a backfill never publishes; ``pipeline.publish_blocker`` checks again).
 """
 
 from __future__ import annotations
