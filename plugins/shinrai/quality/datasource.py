@@ -55,7 +55,9 @@ class DuckDBQueryAsset(_PandasDataAsset):
         self._validate_batch_request(batch_request)
         datasource: DuckDBDatasource = self.datasource  # type: ignore[assignment]
         frame = datasource.read(self.query)
-        spec = RuntimeDataBatchSpec(batch_data=frame)
+        # data_asset_name: as GX's SQL assets put it in their batch spec (Data Docs' page header
+        # and title read it there; without it the header says "Data asset: None")
+        spec = RuntimeDataBatchSpec(batch_data=frame, data_asset_name=self.name)
         data, markers = datasource.get_execution_engine().get_batch_data_and_markers(batch_spec=spec)
         legacy = LegacyBatchDefinition(
             datasource_name=datasource.name,

@@ -129,7 +129,18 @@ DATA_DOCS_SITES = {
             "class_name": "TupleFilesystemStoreBackend",
             "base_directory": "${SHINRAI_HOME}/quality/data_docs/",
         },
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        # GX's renderers with each rule's severity and the gate's decision (shinrai.quality.docs)
+        "site_index_builder": {"class_name": "SeveritySiteIndexBuilder", "module_name": "shinrai.quality.docs"},
+        "site_section_builders": {
+            "validations": {
+                "renderer": {"class_name": "SeverityValidationResultsPageRenderer",
+                             "module_name": "shinrai.quality.docs"},
+            },
+            "expectations": {
+                "renderer": {"class_name": "SeverityExpectationSuitePageRenderer",
+                             "module_name": "shinrai.quality.docs"},
+            },
+        },
     }
 }
 RESULT_FORMAT = {
@@ -263,6 +274,26 @@ class RuleResult:
     samples: list[dict[str, Any]] = field(default_factory=list)  # key, url, note (at most SAMPLE_SIZE)
 
 
+def blocks_publication(rule: RuleResult) -> bool:
+    """The gate's one decision, per rule: a ``critical`` rule that failed (or errored) blocks
+    publication of the marts; any other failure only alerts. The report, the history and the Data
+    Docs all take the run's decision from here."""
+    return not rule.success and rule.severity == "critical"
+
+
+def gate_decision(checkpoint: str, run_results: Any) -> dict[str, Any]:
+    """The gate's decision for one checkpoint run (GX's ``run_results``: identifier -> suite
+    result), JSON-ready: what the Data Docs state on each page of the run (stored in each
+    result's ``meta``, see :mod:`shinrai.quality.docs`)."""
+    rules = [rule for validation in run_results.values() for rule in _rules(validation)]
+    return {
+        "checkpoint": checkpoint,
+        "publishable": not any(blocks_publication(r) for r in rules),
+        "critical_failures": [f"{r.suite}.{r.rule}" for r in rules if blocks_publication(r)],
+        "warnings": [f"{r.suite}.{r.rule}" for r in rules if not r.success and not blocks_publication(r)],
+    }
+
+
 @dataclass
 class QualityReport:
     checkpoint: str
@@ -274,11 +305,11 @@ class QualityReport:
 
     @property
     def critical_failures(self) -> list[RuleResult]:
-        return [r for r in self.rules if not r.success and r.severity == "critical"]
+        return [r for r in self.rules if blocks_publication(r)]
 
     @property
     def warnings(self) -> list[RuleResult]:
-        return [r for r in self.rules if not r.success and r.severity != "critical"]
+        return [r for r in self.rules if not r.success and not blocks_publication(r)]
 
     def rule(self, suite: str, rule: str) -> RuleResult:
         return next(r for r in self.rules if r.suite == suite and r.rule == rule)
@@ -381,7 +412,7 @@ def run_gate(name: str, run_id: str | None = None, p: Paths | None = None,
         checkpoint=name,
         run_id=run_id,
         validated_at=validated_at,
-        success=not any(not r.success and r.severity == "critical" for r in rules),
+        success=not any(blocks_publication(r) for r in rules),
         rules=rules,
         data_docs=_data_docs_index(ctx),
     )
