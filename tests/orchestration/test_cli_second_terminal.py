@@ -126,3 +126,16 @@ def test_readme_cli_block_runs_as_written_from_a_second_terminal(index, serializ
         with sqlite3.connect(db) as con:
             runs = con.execute("select count(*) from dag_run").fetchone()[0]
         assert runs >= 1, output[-2000:]  # a backfill's runs, or the triggered one
+
+
+def test_ui_schedule_column_names_the_reporting_zone(serialized_db):
+    """What the API gives the UI's DAG list (``dag.timetable_summary``, its tooltip the description),
+    as stored when the DAGs are serialized: the cron with the configured zone."""
+    from shinrai import config
+
+    zone = config.load().timezone
+    with sqlite3.connect(serialized_db) as con:
+        rows = dict(con.execute("select dag_id, timetable_summary || ' | ' || timetable_description from dag"))
+    assert rows["shinrai_nightly"] == f"0 2 * * * {zone} | At 02:00, {zone}"
+    chaser = rows["shinrai_chaser"]
+    assert chaser.startswith(f"0 10 * * 1-5 {zone} | At 10:00") and chaser.endswith(f", {zone}")
