@@ -52,9 +52,13 @@ def ui(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict:
     wrong = {
         "AIRFLOW_CONN_WRONG_JIRA": json.dumps({**jira, "password": "not-the-token-1234"}),
         "AIRFLOW_CONN_WRONG_NOTION": json.dumps({**notion, "password": "not-the-token-1234"}),
+        # the form's optional Timeout left empty
+        "AIRFLOW_CONN_BLANK_TIMEOUT_JIRA": json.dumps({**jira, "extra": {"timeout": None}}),
+        "AIRFLOW_CONN_BLANK_TIMEOUT_NOTION": json.dumps({**notion, "extra": {"timeout": None}}),
     }
     env = airflow_env(extra={"SHINRAI_HOME": str(tmp_path_factory.mktemp("home")), **conns, **wrong})
-    conn_ids = ["shinrai_jira", "shinrai_notion", "shinrai_slack", "wrong_jira", "wrong_notion"]
+    conn_ids = ["shinrai_jira", "shinrai_notion", "shinrai_slack", "wrong_jira", "wrong_notion",
+                "blank_timeout_jira", "blank_timeout_notion"]
     proc = subprocess.run([sys.executable, "-c", _CHILD, *conn_ids], env=env, capture_output=True, text=True,
                           timeout=300, check=False)
     marked = [line for line in proc.stdout.splitlines() if line.startswith("SHINRAI_UI ")]
@@ -84,7 +88,7 @@ def test_connection_forms_ask_for_what_the_hooks_read(ui):
 
 
 def test_test_connection_succeeds_against_the_sandbox(ui):
-    for conn_id in ("shinrai_jira", "shinrai_notion", "shinrai_slack"):
+    for conn_id in ("shinrai_jira", "shinrai_notion", "shinrai_slack", "blank_timeout_jira", "blank_timeout_notion"):
         ok, message = ui["tests"][conn_id]
         assert ok, f"{conn_id}: {message}"
     assert "accepts the token of" in ui["tests"]["shinrai_jira"][1]

@@ -128,7 +128,7 @@ class JiraHook(BaseHook):
                 basic_auth=(conn.login or "", conn.password or ""),
                 options={"rest_api_version": "3"},
                 max_retries=0,
-                timeout=float(extra.get("timeout", 60)),
+                timeout=float(extra.get("timeout") or 60),
                 get_server_info=False,  # asked below, once the answers are checked
             )
         )

@@ -80,7 +80,7 @@ class NotionHook(BaseHook):
         options: dict[str, Any] = {
             "auth": conn.password,
             "notion_version": NOTION_VERSION,
-            "timeout_ms": int(float(extra.get("timeout", 60)) * 1000),
+            "timeout_ms": int(float(extra.get("timeout") or 60) * 1000),
             "retry": False,
         }
         if conn.host:
