@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 
 from shinrai.orchestration.setup import airflow_executable, setup_airflow
 
@@ -43,6 +44,9 @@ def standalone(seed: int = 7, scale: float = 0.25, anchor: date | None = None, p
         env.update(components_env(port, free_port(), free_port()))
         # the UI's Test button on connections (loopback only, like the login-free UI)
         env["AIRFLOW__CORE__TEST_CONNECTION"] = "Enabled"
+        # `airflow standalone` starts its components as `airflow ...` from PATH: this environment's
+        # (`.venv/bin/shinrai airflow` works outside `uv run` and an activated venv too)
+        env["PATH"] = os.pathsep.join([str(Path(airflow_executable()).parent), env.get("PATH", "")])
         p.airflow_home.mkdir(parents=True, exist_ok=True)
         print(f"airflow: metadata database {env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}; creating pools", flush=True)
         setup_airflow(env)
