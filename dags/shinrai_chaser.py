@@ -1,7 +1,8 @@
 """
 ### shinrai chaser
 
-Weekdays at 10:00 Asia/Tokyo (business hours), chase overdue prevention actions:
+Weekdays at 10:00 in the reporting time zone (config `reporting.timezone`; business hours),
+chase overdue prevention actions:
 `shinrai.pipeline.chase(run_date=..., dry_run=...)` sends today's reminder stages from
 `rpt_overdue_actions` and records them in the reminder ledger (a rerun never resends a stage;
 holidays come from the business calendar the chase reads). The task skips with a log line when
@@ -23,20 +24,18 @@ The chase reads and writes the warehouse, so it takes every slot of the `shinrai
 
 from __future__ import annotations
 
-import pendulum
-from airflow.sdk import CronTriggerTimetable, dag, task
+from airflow.sdk import dag, task
 
 from shinrai.orchestration.defaults import default_args
 from shinrai.orchestration.params import chaser_params
 from shinrai.orchestration.resources import MARTS, warehouse_task_args
-
-TZ = "Asia/Tokyo"
+from shinrai.orchestration.schedule import cron_schedule, start_date
 
 
 @dag(
     dag_id="shinrai_chaser",
-    schedule=CronTriggerTimetable("0 10 * * 1-5", timezone=TZ),
-    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    schedule=cron_schedule("0 10 * * 1-5"),  # in the reporting time zone (config reporting.timezone)
+    start_date=start_date(),
     catchup=False,
     max_active_runs=1,
     tags=["shinrai", "chaser", "reliability"],

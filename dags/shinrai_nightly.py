@@ -1,9 +1,10 @@
 """
 ### shinrai nightly
 
-Every night at 02:00 Asia/Tokyo: pull what changed from Jira, Notion and Slack (one task per
-source, so a source that is down fails only its own task and leaves the others' extraction and
-data intact), rebuild the reliability marts with dbt, run the Great Expectations `nightly`
+Every night at 02:00 in the reporting time zone (config `reporting.timezone`; the UI shows it
+next to the schedule): pull what changed from Jira, Notion and Slack (one task per source, so a
+source that is down fails only its own task and leaves the others' extraction and data intact),
+rebuild the reliability marts with dbt, run the Great Expectations `nightly`
 checkpoint (raw, staging and marts), publish the marts for BI, and preview today's reminders.
 
 ```
@@ -51,20 +52,18 @@ time). Task failures alert Slack through the `shinrai_slack_alerts` connection.
 
 from __future__ import annotations
 
-import pendulum
-from airflow.sdk import CronTriggerTimetable, chain, dag, task
+from airflow.sdk import chain, dag, task
 
 from shinrai.orchestration.defaults import default_args
 from shinrai.orchestration.params import nightly_params
 from shinrai.orchestration.resources import MARTS, PUBLICATION, extract_task_args, warehouse_task_args
-
-TZ = "Asia/Tokyo"
+from shinrai.orchestration.schedule import cron_schedule, start_date
 
 
 @dag(
     dag_id="shinrai_nightly",
-    schedule=CronTriggerTimetable("0 2 * * *", timezone=TZ),
-    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    schedule=cron_schedule("0 2 * * *"),  # in the reporting time zone (config reporting.timezone)
+    start_date=start_date(),
     catchup=False,
     max_active_runs=1,
     tags=["shinrai", "nightly", "reliability"],

@@ -14,17 +14,17 @@ Backfill runs never publish, so they never produce a report. Failures alert Slac
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import dag, task
 
 from shinrai.orchestration.defaults import default_args
 from shinrai.orchestration.resources import PUBLICATION
+from shinrai.orchestration.schedule import start_date
 
 
 @dag(
     dag_id="shinrai_report",
     schedule=[PUBLICATION],
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Tokyo"),
+    start_date=start_date(),
     catchup=False,
     max_active_runs=1,
     tags=["shinrai", "report", "reliability"],

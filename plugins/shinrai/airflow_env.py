@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
+import shlex
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -71,6 +74,35 @@ def airflow_env(p: Paths | None = None, extra: Mapping[str, str] | None = None) 
         for key in SQLITE_SETTINGS:
             env.pop(key)
     return env
+
+
+# Never written to the shell file: the running stack's signing keys, anything named like a secret
+# (an AIRFLOW__* of the user's own shell), and connections (AIRFLOW_CONN_*: credentials).
+_SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|_KEY\b|KWARGS")
+SHELL_FILE = "env.sh"
+
+
+def shell_exports(env: Mapping[str, str]) -> str:
+    """The settings a second terminal needs to run Airflow's CLI against this local Airflow, as a
+    file to ``source``: AIRFLOW_HOME, every ``AIRFLOW__*`` setting but the signing keys (so also
+    the SQLite busy timeout that keeps the CLI from failing with "database is locked" while the
+    scheduler writes), shinrai's own variables, and this environment's ``bin`` (``airflow``) first
+    on PATH. Never a connection: the CLI's metadata commands need none."""
+    keys = sorted(k for k in env if not _SECRET_NAME.search(k) and (
+        k == "AIRFLOW_HOME" or k.startswith("AIRFLOW__") or k in PROJECT_SETTINGS))
+    lines = ["# Written by shinrai for a second terminal: `source` this file, then run Airflow's CLI.",
+             *(f"export {k}={shlex.quote(env[k])}" for k in keys),
+             f'export PATH={shlex.quote(str(Path(sys.executable).parent))}:"$PATH"']
+    return "\n".join(lines) + "\n"
+
+
+def write_shell_env(env: Mapping[str, str]) -> Path:
+    """``$AIRFLOW_HOME/env.sh`` from :func:`shell_exports` (rewritten on every start: ports change)."""
+    path = Path(env["AIRFLOW_HOME"]) / SHELL_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(shell_exports(env))
+    return path
 
 
 def components_env(api_port: int, log_port: int, trigger_log_port: int, *, executor: str = "LocalExecutor",

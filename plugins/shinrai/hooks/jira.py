@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from shinrai.extract.retry import Failure, call, check_json_answer, host_of
+from shinrai.extract.retry import Failure, RetryPolicy, call, check_json_answer, host_of
+from shinrai.hooks._testing import ONE_ATTEMPT, outcome
 
 if TYPE_CHECKING:
     from jira import JIRA
@@ -99,6 +100,18 @@ class JiraHook(BaseHook):
     def __init__(self, jira_conn_id: str = default_conn_name, **kwargs: Any):
         super().__init__(**kwargs)
         self.jira_conn_id = jira_conn_id
+        self.retry_policy = RetryPolicy()
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The UI's Test button and ``airflow connections test``: the site answers as Jira and
+        accepts the e-mail and API token (``GET /myself``). One attempt, one line, no secret."""
+        self.retry_policy = ONE_ATTEMPT  # a person is waiting: report, do not back off for minutes
+
+        def who() -> str:
+            me = self.call(self.client.myself)
+            return f"Jira at {host_of(self.site_url())} accepts the token of {me.get('emailAddress') or '?'}"
+
+        return outcome(who)
 
     @cached_property
     def client(self) -> JIRA:
@@ -115,7 +128,7 @@ class JiraHook(BaseHook):
                 basic_auth=(conn.login or "", conn.password or ""),
                 options={"rest_api_version": "3"},
                 max_retries=0,
-                timeout=float(extra.get("timeout", 60)),
+                timeout=float(extra.get("timeout") or 60),
                 get_server_info=False,  # asked below, once the answers are checked
             )
         )
@@ -145,7 +158,7 @@ class JiraHook(BaseHook):
         return self.client
 
     def call(self, fn: Callable[[], T]) -> T:
-        return call("Jira", fn, classify_jira_error)
+        return call("Jira", fn, classify_jira_error, self.retry_policy)
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET ``/rest/api/3/<path>`` through the client's session, with the shared retry policy."""

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from shinrai.extract.retry import Failure, call, check_json_answer, host_of
+from shinrai.extract.retry import Failure, RetryPolicy, call, check_json_answer, host_of
+from shinrai.hooks._testing import ONE_ATTEMPT, outcome
 
 if TYPE_CHECKING:
     from notion_client import Client
@@ -55,6 +56,18 @@ class NotionHook(BaseHook):
     def __init__(self, notion_conn_id: str = default_conn_name, **kwargs: Any):
         super().__init__(**kwargs)
         self.notion_conn_id = notion_conn_id
+        self.retry_policy = RetryPolicy()
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The UI's Test button and ``airflow connections test``: the API accepts the integration
+        token (``GET /v1/users/me``, the integration's bot user). One attempt, one line, no secret."""
+        self.retry_policy = ONE_ATTEMPT  # a person is waiting: report, do not back off for minutes
+
+        def who() -> str:
+            me = self.call(self.client.users.me)
+            return f"Notion at {host_of(self.client.options.base_url)} accepts the token of {me.get('name') or '?'}"
+
+        return outcome(who)
 
     @cached_property
     def client(self) -> Client:
@@ -67,7 +80,7 @@ class NotionHook(BaseHook):
         options: dict[str, Any] = {
             "auth": conn.password,
             "notion_version": NOTION_VERSION,
-            "timeout_ms": int(float(extra.get("timeout", 60)) * 1000),
+            "timeout_ms": int(float(extra.get("timeout") or 60) * 1000),
             "retry": False,
         }
         if conn.host:
@@ -87,13 +100,13 @@ class NotionHook(BaseHook):
     def call(self, fn: Callable[[], T]) -> T:
         pacers = self._pacers
         if pacers is None:
-            return call("Notion", fn, classify_notion_error)
+            return call("Notion", fn, classify_notion_error, self.retry_policy)
 
         def paced() -> T:  # every attempt waits its turn: Notion limits all requests together
             pacers.wait("*")
             return fn()
 
-        return call("Notion", paced, classify_notion_error)
+        return call("Notion", paced, classify_notion_error, self.retry_policy)
 
     @cached_property
     def _pacers(self) -> Any:

@@ -72,7 +72,7 @@ class SlackHook(BaseHook):
             raise ValueError(f"Airflow connection {self.slack_conn_id!r} has no password (the bot token)")
         extra = conn.extra_dejson
         # float: int() would turn a sub-second timeout into 0, which urllib treats as non-blocking
-        kwargs: dict[str, Any] = {"token": conn.password, "timeout": float(extra.get("timeout", 30))}
+        kwargs: dict[str, Any] = {"token": conn.password, "timeout": float(extra.get("timeout") or 30)}
         if extra.get("base_url"):
             kwargs["base_url"] = extra["base_url"]
         client = WebClient(**kwargs)
