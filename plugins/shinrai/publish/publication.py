@@ -42,6 +42,7 @@ from typing import Any
 import duckdb
 
 from shinrai.duckdb_lock import in_use
+from shinrai.publish.descriptions import apply_descriptions, default_manifest, load_descriptions, parquet_kv_metadata
 from shinrai.publish.layout import PUBLICATION_TABLE, PUBLICATION_TABLES_TABLE, PublishLayout
 
 log = logging.getLogger(__name__)
@@ -239,6 +240,7 @@ def _build(
     source_run_id: str | None,
     previous_id: str | None,
     reporting_timezone: str | None,
+    manifest: Path | None = None,
 ) -> tuple[dict[str, int], date | None]:
     """Write the whole publication into ``tmp_db`` and ``tmp_parquet``; touch nothing else."""
     tmp_parquet.mkdir(parents=True)
@@ -274,6 +276,7 @@ def _build(
                 publication_id, table.published_name, table.kind, table.schema, table.name,
                 counts[table.published_name], int(columns[0]) if columns else 0, f"{table.published_name}.parquet",
             ))
+        described = apply_descriptions(con, "pub", tables, load_descriptions(manifest or default_manifest()))
         as_of = _as_of_date(con, tables)
         con.execute(f"""
             create table pub.main.{PUBLICATION_TABLE} (
@@ -307,8 +310,9 @@ def _build(
                 parquet_file varchar not null
             )""")
         con.executemany(f"insert into pub.main.{PUBLICATION_TABLES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?)", meta_rows)
-        kv = f"kv_metadata {{publication_id: {quote_literal(publication_id)}}}"
         for name in [*counts, PUBLICATION_TABLE, PUBLICATION_TABLES_TABLE]:
+            pairs = {"publication_id": publication_id, **parquet_kv_metadata(described.get(name))}
+            kv = "kv_metadata {" + ", ".join(f"{quote_literal(k)}: {quote_literal(v)}" for k, v in pairs.items()) + "}"
             out = quote_literal(str(tmp_parquet / f"{name}.parquet"))
             con.execute(f"copy pub.main.{quote_ident(name)} to {out} (format parquet, compression zstd, {kv})")
         con.execute("detach pub")
@@ -376,12 +380,15 @@ def publish_marts(
     version_grace: timedelta = timedelta(hours=1),
     lock_timeout: float = 600,
     reporting_timezone: str | None = None,
+    manifest: Path | None = None,
 ) -> Publication:
     """Publish the warehouse's marts to ``target`` atomically; return what was published.
 
     ``keep_versions`` Parquet sets (the current one included) are kept, and any younger than
     ``version_grace`` (a reader may have resolved the old pointer and still be reading).
     ``reporting_timezone`` is recorded in ``_publication`` (the zone the marts' months are in).
+    ``manifest`` (default: the dbt target's ``manifest.json``) gives the table and column
+    descriptions written as comments and Parquet metadata (:mod:`shinrai.publish.descriptions`).
     """
     warehouse = Path(warehouse)
     if not warehouse.exists():
@@ -400,7 +407,7 @@ def publish_marts(
         previous_version: str | None = None
         try:
             counts, as_of = _build(warehouse, tmp_db, tmp_parquet, publication_id, published_at, source_run_id,
-                                   previous_id, reporting_timezone)
+                                   previous_id, reporting_timezone, manifest)
             for path in tmp_parquet.iterdir():
                 _fsync_file(path)
             _fsync_dir(tmp_parquet)
