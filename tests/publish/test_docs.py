@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -53,23 +55,44 @@ def test_dbt_docs_are_one_static_page_that_needs_no_network(sandbox_publication,
     assert [p for p in result.problems if "file:" not in p and "Unsafe attempt" not in p] == []
 
 
+def _inlined(html: str, artifact: str) -> dict:
+    """The manifest or catalog JSON that the static page carries."""
+    found = re.search(r'\{"metadata":\s*\{"dbt_schema_version":\s*"https://schemas\.getdbt\.com/dbt/' + artifact, html)
+    assert found, f"no inlined {artifact} in the page"
+    return json.JSONDecoder().raw_decode(html, found.start())[0]
+
+
 def test_dbt_docs_open_on_a_bilingual_overview_and_name_relations_as_bi_users_query_them(docs_page, artefacts):
     html = docs_page.read_text(encoding="utf-8")
-    assert '"doc.shinrai.__overview__"' in html  # the project's overview replaces dbt's "Welcome!"
-    # published marts and seeds as BI sees them (main.<table> in marts.duckdb); staging keeps its name
-    assert '"relation_name": "\\"marts\\".\\"main\\".\\"fct_incidents\\""' in html
-    assert '"relation_name": "\\"marts\\".\\"main\\".\\"severity_levels\\""' in html
-    assert '\\"warehouse\\".\\"marts\\".' not in html and '\\"warehouse\\".\\"seeds\\".' not in html
-    assert '"relation_name": "\\"warehouse\\".\\"staging\\".\\"stg_jira__incidents\\""' in html
+    manifest, catalog = _inlined(html, "manifest"), _inlined(html, "catalog")
+    overview = manifest["docs"]["doc.shinrai.__overview__"]["block_contents"]  # replaces dbt's "Welcome!"
+    assert "Where to query them" in overview and "どこに問い合わせるか" in overview
+    # every published mart and seed as BI sees it (main.<table> in marts.duckdb); the rest as dbt built it
+    published = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")
+                 and (n["name"].startswith(("dim_", "fct_", "rpt_")) or n["resource_type"] == "seed")}
+    assert {"fct_incidents", "rpt_reliability_monthly", "severity_levels"} <= published
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] not in ("model", "seed"):
+            continue
+        if node["name"] in published:
+            assert node["relation_name"] == f'"marts"."main"."{node["name"]}"', unique_id
+            assert (catalog["nodes"][unique_id]["metadata"]["database"],
+                    catalog["nodes"][unique_id]["metadata"]["schema"]) == ("marts", "main"), unique_id
+        else:
+            assert node["database"] == "warehouse" and node["schema"] in ("staging", "intermediate"), unique_id
 
     if find_chromium() is None:
         pytest.skip("chromium is not installed: static checks only")
+    # what the reader sees (the DOM also holds dbt's templates, "Welcome!" among them)
+    visible = "document.querySelector('.app-body, body').innerText"
     overview = open_page(docs_page.as_uri() + "#!/overview",
                          "document.body && document.body.innerText.includes('信頼性データマート')",
-                         screenshot=artefacts / "dbt-docs-overview.png")
-    assert "Where to query them" in overview.dom and "どこに問い合わせるか" in overview.dom
-    assert "Welcome!" not in overview.dom
+                         screenshot=artefacts / "dbt-docs-overview.png", evaluate=visible)
+    text = str(overview.value)
+    assert "Where to query them" in text and "どこに問い合わせるか" in text and "Welcome!" not in text, text[:2000]
+    assert "<a id=" not in text, "raw HTML shown as text"
     model = open_page(docs_page.as_uri() + "#!/model/model.shinrai.fct_incidents",
                       "document.body && document.body.innerText.includes('marts.main.fct_incidents')",
-                      screenshot=artefacts / "dbt-docs-relation.png")
-    assert "marts.main.fct_incidents" in model.dom and "warehouse.marts.fct_incidents" not in model.dom
+                      screenshot=artefacts / "dbt-docs-relation.png", evaluate=visible)
+    text = str(model.value)
+    assert "marts.main.fct_incidents" in text and "warehouse.marts" not in text, text[:2000]
