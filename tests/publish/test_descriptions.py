@@ -9,7 +9,18 @@ import duckdb
 import pyarrow.parquet as pq
 
 from shinrai.publish import publish_marts
-from shinrai.publish.descriptions import COLUMNS_KEY, TABLE_KEY, load_descriptions
+
+# the Parquet keys are the contract with readers (docs/bi.md), so they are spelled out here
+TABLE_KEY, COLUMNS_KEY = "description", "column_descriptions"
+
+
+def load_descriptions(manifest_path) -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
+    """(warehouse schema, relation) -> (description, {column: description}) as dbt documents them."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return {(n["schema"], n["alias"]): (n["description"].strip(),
+                                        {c: d["description"].strip() for c, d in n["columns"].items()
+                                         if d.get("description", "").strip()})
+            for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")}
 
 
 def _expected(sandbox_publication) -> dict[str, tuple[str, dict[str, str]]]:
@@ -21,8 +32,7 @@ def _expected(sandbox_publication) -> dict[str, tuple[str, dict[str, str]]]:
     expected = {}
     for table, schema, source in rows:
         if (schema, source) in described:
-            d = described[(schema, source)]
-            expected[table] = (d.table, d.columns)
+            expected[table] = described[(schema, source)]
     return expected
 
 
