@@ -10,7 +10,8 @@ How a publication is made (one publisher at a time, under an exclusive lock file
    metadata tables: ``_publication`` (id, time, source run id, previous id, as-of date, counts)
    and ``_publication_tables`` (one row per table with its row count). The same data is written
    from that file into a new Parquet directory ``parquet-versions/<id>/`` (every Parquet file
-   carries the publication id in its key-value metadata).
+   carries the publication id in its key-value metadata). The dbt descriptions are written in
+   between, as comments and Parquet metadata (:mod:`shinrai.publish.descriptions`).
 3. Everything is flushed and fsynced, the DuckDB file made read-only (0444), then switched:
    ``parquet`` (a symlink) is replaced by one pointing at the new directory, and the temporary
    DuckDB file is ``os.replace``-d over ``marts.duckdb``. Both renames are atomic on POSIX.
