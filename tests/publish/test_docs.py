@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from publish_browser import find_chromium, open_page
 
 from shinrai.publish.docs import external_references, generate_docs, make_offline
+
+
+@pytest.fixture(scope="module")
+def docs_page(sandbox_publication) -> Path:
+    """``generate_docs()`` run once for this module on the shared sandbox publication."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SHINRAI_HOME", str(sandbox_publication.home))
+        mp.delenv("SHINRAI_PUBLISH_DIR", raising=False)
+        return generate_docs()
 
 
 def test_make_offline_removes_the_tracker_and_the_broken_favicon():
@@ -19,10 +32,8 @@ def test_make_offline_removes_the_tracker_and_the_broken_favicon():
     assert external_references(cleaned) == ["https://fonts.googleapis.com/css?family=Inter"]  # reported, not hidden
 
 
-def test_dbt_docs_are_one_static_page_that_needs_no_network(sandbox_publication, monkeypatch, artefacts):
-    monkeypatch.setenv("SHINRAI_HOME", str(sandbox_publication.home))
-    monkeypatch.delenv("SHINRAI_PUBLISH_DIR", raising=False)
-    page = generate_docs()
+def test_dbt_docs_are_one_static_page_that_needs_no_network(sandbox_publication, docs_page, artefacts):
+    page = docs_page
     assert page == sandbox_publication.layout.docs_dir / "index.html"
     html = page.read_text(encoding="utf-8")
     assert external_references(html) == []
@@ -42,3 +53,46 @@ def test_dbt_docs_are_one_static_page_that_needs_no_network(sandbox_publication,
     # anything else (an exception, a failed network load) is a problem
     assert result.exceptions == []
     assert [p for p in result.problems if "file:" not in p and "Unsafe attempt" not in p] == []
+
+
+def _inlined(html: str, artifact: str) -> dict:
+    """The manifest or catalog JSON that the static page carries."""
+    found = re.search(r'\{"metadata":\s*\{"dbt_schema_version":\s*"https://schemas\.getdbt\.com/dbt/' + artifact, html)
+    assert found, f"no inlined {artifact} in the page"
+    return json.JSONDecoder().raw_decode(html, found.start())[0]
+
+
+def test_dbt_docs_open_on_a_bilingual_overview_and_name_relations_as_bi_users_query_them(docs_page, artefacts):
+    html = docs_page.read_text(encoding="utf-8")
+    manifest, catalog = _inlined(html, "manifest"), _inlined(html, "catalog")
+    overview = manifest["docs"]["doc.shinrai.__overview__"]["block_contents"]  # replaces dbt's "Welcome!"
+    assert "Where to query them" in overview and "どこに問い合わせるか" in overview
+    # every published mart and seed as BI sees it (main.<table> in marts.duckdb); the rest as dbt built it
+    published = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")
+                 and (n["name"].startswith(("dim_", "fct_", "rpt_")) or n["resource_type"] == "seed")}
+    assert {"fct_incidents", "rpt_reliability_monthly", "severity_levels"} <= published
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] not in ("model", "seed"):
+            continue
+        if node["name"] in published:
+            assert node["relation_name"] == f'"marts"."main"."{node["name"]}"', unique_id
+            assert (catalog["nodes"][unique_id]["metadata"]["database"],
+                    catalog["nodes"][unique_id]["metadata"]["schema"]) == ("marts", "main"), unique_id
+        else:
+            assert node["database"] == "warehouse" and node["schema"] in ("staging", "intermediate"), unique_id
+
+    if find_chromium() is None:
+        pytest.skip("chromium is not installed: static checks only")
+    # what the reader sees (the DOM also holds dbt's templates, "Welcome!" among them)
+    visible = "document.querySelector('.app-body, body').innerText"
+    overview = open_page(docs_page.as_uri() + "#!/overview",
+                         "document.body && document.body.innerText.includes('信頼性データマート')",
+                         screenshot=artefacts / "dbt-docs-overview.png", evaluate=visible)
+    text = str(overview.value)
+    assert "Where to query them" in text and "どこに問い合わせるか" in text and "Welcome!" not in text, text[:2000]
+    assert "<a id=" not in text, "raw HTML shown as text"
+    model = open_page(docs_page.as_uri() + "#!/model/model.shinrai.fct_incidents",
+                      "document.body && document.body.innerText.includes('marts.main.fct_incidents')",
+                      screenshot=artefacts / "dbt-docs-relation.png", evaluate=visible)
+    text = str(model.value)
+    assert "marts.main.fct_incidents" in text and "warehouse.marts" not in text, text[:2000]

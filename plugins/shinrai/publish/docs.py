@@ -5,14 +5,26 @@ catalog inlined. Two things in it point outside the file and are neutralised her
 Snowplow tracker loader (a ``//d1fc8wv8zag5ca.cloudfront.net/.../sp.js`` script, only injected
 when anonymous usage tracking is on, which shinrai turns off) and a favicon link left as an
 uninterpolated ``${require(...)}`` template. The page uses no web fonts; its icon fonts are inlined.
+
+Relation names: dbt shows each model as ``warehouse.marts.<name>`` (the working warehouse), but
+analysts query the publication, where the same table is ``main.<name>`` in ``marts.duckdb``
+(catalog ``marts``). So the page is assembled here from dbt's own template, ``manifest.json`` and
+``catalog.json`` exactly as ``--static`` does, with every *published* relation renamed to
+``marts.main.<name>`` in memory (:func:`published_relations`); dbt's artifacts on disk stay as
+dbt wrote them (the publication reads their descriptions, dbt-bouncer their checks). Renaming in
+the inlined JSON, rather than a note, makes the relation line, the sidebar's database tree and
+the catalog all say what BI users see; which tables are published is the publication's own rule
+(:func:`shinrai.publish.publication.discover_tables`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from shinrai.publish.layout import PublishLayout, layout
 from shinrai.settings import Paths, paths
@@ -47,6 +59,58 @@ def make_offline(html: str) -> str:
     return html
 
 
+PUBLISHED_DATABASE = "marts"  # the catalog name of marts.duckdb when DuckDB attaches it
+PUBLISHED_SCHEMA = "main"
+_MANIFEST_SLOT = '"MANIFEST.JSON INLINE DATA"'
+_CATALOG_SLOT = '"CATALOG.JSON INLINE DATA"'
+
+
+def _is_published(node: dict[str, Any]) -> bool:
+    from shinrai.publish.publication import MART_PREFIXES, MART_SCHEMA, REFERENCE_SCHEMAS
+
+    name = str(node.get("alias") or node.get("name") or "")
+    schema = node.get("schema")
+    return (node.get("resource_type") == "model" and schema == MART_SCHEMA and name.startswith(MART_PREFIXES)) \
+        or (node.get("resource_type") == "seed" and schema in REFERENCE_SCHEMAS and not name.startswith("_"))
+
+
+def published_relations(manifest: dict[str, Any], catalog: dict[str, Any]) -> list[str]:
+    """Rename every published model and seed to ``marts.main.<name>`` in both artifacts (in place);
+    return the unique ids renamed."""
+    renamed: list[str] = []
+    for unique_id, node in manifest.get("nodes", {}).items():
+        if not _is_published(node):
+            continue
+        name = str(node.get("alias") or node.get("name"))
+        node["database"], node["schema"] = PUBLISHED_DATABASE, PUBLISHED_SCHEMA
+        node["relation_name"] = f'"{PUBLISHED_DATABASE}"."{PUBLISHED_SCHEMA}"."{name}"'
+        entry = catalog.get("nodes", {}).get(unique_id)
+        if entry and isinstance(entry.get("metadata"), dict):
+            entry["metadata"]["database"], entry["metadata"]["schema"] = PUBLISHED_DATABASE, PUBLISHED_SCHEMA
+        renamed.append(unique_id)
+    return renamed
+
+
+def _inline(data: dict[str, Any]) -> str:
+    # "</" never closes the page's <script> from inside a string ("<\/" is the same JSON)
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
+
+def static_page(target_dir: Path) -> str:
+    """The static docs page from dbt's template and artifacts in ``target_dir``, relations renamed.
+
+    Falls back to dbt's own ``static_index.html`` (relations as the warehouse names them) if the
+    template lacks the slots dbt fills, i.e. a dbt release changed how it inlines them."""
+    template = (target_dir / "index.html").read_text(encoding="utf-8")
+    if _MANIFEST_SLOT not in template or _CATALOG_SLOT not in template:
+        log.warning("dbt's docs template has no inline-data slots: relations keep their warehouse names")
+        return (target_dir / "static_index.html").read_text(encoding="utf-8")
+    manifest = json.loads((target_dir / "manifest.json").read_text(encoding="utf-8"))
+    catalog = json.loads((target_dir / "catalog.json").read_text(encoding="utf-8"))
+    published_relations(manifest, catalog)
+    return template.replace(_MANIFEST_SLOT, _inline(manifest), 1).replace(_CATALOG_SLOT, _inline(catalog), 1)
+
+
 def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -66,8 +130,7 @@ def generate_docs(target: PublishLayout | None = None, p: Paths | None = None) -
     p = p or paths()
     target = target or layout()
     dbt.run_dbt(["docs", "generate", "--static"], p)
-    source = Path(dbt.dbt_env(p)["DBT_TARGET_PATH"]) / "static_index.html"
-    html = make_offline(source.read_text(encoding="utf-8"))
+    html = make_offline(static_page(Path(dbt.dbt_env(p)["DBT_TARGET_PATH"])))
     remaining = external_references(html)
     if remaining:
         log.warning("dbt docs still reference the network: %s", ", ".join(remaining))

@@ -15,7 +15,8 @@ How a publication is made (one publisher at a time, under an exclusive lock file
    ``_publication`` (id, time, source run id, previous id, as-of date, counts) and
    ``_publication_tables`` (one row per table with its row count). The same data is written from
    that file into ``parquet/`` beside it (every Parquet file carries the publication id in its
-   key-value metadata), and the manifest ``_publication.json``. A publication as of an earlier date
+   key-value metadata; the dbt descriptions are written as comments and Parquet metadata too,
+   :mod:`shinrai.publish.descriptions`), and the manifest ``_publication.json``. A publication as of an earlier date
    than the live one is refused here (a backfill never replaces a newer publication).
 3. Everything is fsynced, the DuckDB file made read-only (0444), the directory renamed to
    ``publications/<id>``, then **the switch**: the ``current`` symlink is replaced by one pointing at
@@ -50,6 +51,7 @@ from typing import Any
 import duckdb
 
 from shinrai.duckdb_lock import in_use
+from shinrai.publish.descriptions import apply_descriptions, default_manifest, load_descriptions, parquet_kv_metadata
 from shinrai.publish.layout import PUBLICATION_TABLE, PUBLICATION_TABLES_TABLE, PublishLayout
 
 log = logging.getLogger(__name__)
@@ -354,6 +356,7 @@ def _build(
     reporting_timezone: str | None,
     expected_build_id: str | None = None,
     parquet_dir_name: str = "",
+    dbt_manifest: Path | None = None,
 ) -> tuple[dict[str, int], date | None]:
     """Write the whole publication into ``tmp_db`` and ``tmp_parquet``; touch nothing else."""
     from shinrai.transform import builds
@@ -397,6 +400,7 @@ def _build(
                 publication_id, table.published_name, table.kind, table.schema, table.name,
                 counts[table.published_name], int(columns[0]) if columns else 0, f"{table.published_name}.parquet",
             ))
+        described = apply_descriptions(con, "pub", tables, load_descriptions(dbt_manifest or default_manifest()))
         as_of = build.as_of_date if build is not None and build.status == builds.SUCCESS else None
         as_of = as_of or _as_of_date(con, tables)
         con.execute(f"""
@@ -431,8 +435,9 @@ def _build(
                 parquet_file varchar not null
             )""")
         con.executemany(f"insert into pub.main.{PUBLICATION_TABLES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?)", meta_rows)
-        kv = f"kv_metadata {{publication_id: {quote_literal(publication_id)}}}"
         for name in [*counts, PUBLICATION_TABLE, PUBLICATION_TABLES_TABLE]:
+            pairs = {"publication_id": publication_id, **parquet_kv_metadata(described.get(name))}
+            kv = "kv_metadata {" + ", ".join(f"{quote_literal(k)}: {quote_literal(v)}" for k, v in pairs.items()) + "}"
             out = quote_literal(str(tmp_parquet / f"{name}.parquet"))
             con.execute(f"copy pub.main.{quote_ident(name)} to {out} (format parquet, compression zstd, {kv})")
         con.execute("detach pub")
@@ -485,6 +490,7 @@ def publish_marts(
     lock_timeout: float = 600,
     reporting_timezone: str | None = None,
     expected_build_id: str | None = None,
+    manifest: Path | None = None,
 ) -> Publication:
     """Publish the warehouse's marts to ``target`` by one pointer switch; return what was published.
 
@@ -494,6 +500,8 @@ def publish_marts(
     ``expected_build_id``: the build (``state.marts_build_runs``) the caller checked; if the
     warehouse holds another one when it is opened, nothing is published.
     Refuses marts as of an earlier date than the live publication's.
+    ``manifest`` (default: the dbt target's ``manifest.json``) gives the table and column
+    descriptions written as comments and Parquet metadata (:mod:`shinrai.publish.descriptions`).
     """
     warehouse = Path(warehouse)
     if not warehouse.exists():
@@ -515,7 +523,7 @@ def publish_marts(
             tmp_parquet = tmp_dir / "parquet"
             counts, as_of = _build(warehouse, tmp_db, tmp_parquet, publication_id, published_at, source_run_id,
                                    previous_id, reporting_timezone, expected_build_id,
-                                   f"publications/{publication_id}/parquet")
+                                   f"publications/{publication_id}/parquet", manifest)
             if live_as_of is not None and as_of is not None and as_of < live_as_of:
                 raise PublishError(f"the marts are as of {as_of}, the live publication {previous_id} as of "
                                    f"{live_as_of}: an earlier as-of date never replaces a later one "
