@@ -7,9 +7,14 @@ file: a mistake is one line on stderr (``shinrai: config <key>: <problem>``) and
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -52,56 +57,105 @@ def _claim_home(home: Path, ns: argparse.Namespace, anchor: date) -> None:
         print(message, flush=True)
 
 
+@contextmanager
+def _logging_to(path: Path) -> Iterator[None]:
+    """This process's log records appended to ``path`` instead of the terminal, for the duration
+    (importing Airflow sets a root handler on stdout)."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    handler = logging.FileHandler(path, encoding="utf-8")
+    if saved:
+        handler.setFormatter(saved[0].formatter)
+    root.handlers = [handler]
+    try:
+        yield
+    finally:
+        root.handlers = saved
+        handler.close()
+
+
 def cmd_demo(ns: argparse.Namespace) -> int:
-    """Start the sandbox, run the nightly DAG once under real Airflow, print where the data is."""
+    """Start the sandbox, run the nightly DAG once under real Airflow, print where the data is.
+
+    Airflow's and dbt's output goes, in full, to a log file under ``$SHINRAI_HOME/logs`` (named at
+    the start and at the end); the terminal shows one line per task as it finishes, dbt's progress
+    while it runs, then the marts' rows and where everything is."""
     from rich.console import Console
     from rich.table import Table
 
     from shinrai.airflow_env import airflow_env, sandbox_connections
+    from shinrai.orchestration.progress import DagTestLog, Reporter, excerpt, log_path, run_logged
+    from shinrai.orchestration.setup import airflow_executable
     from shinrai.sandbox import Sandbox
 
     console = Console()
+
+    def say(text: str, **kwargs) -> None:  # one path a line, never wrapped: people copy them
+        console.print(text, soft_wrap=True, highlight=False, **kwargs)
+
     p = paths()
     anchor = _anchor(ns)
     _claim_home(p.home, ns, anchor)
-    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=anchor) as sb:
-        console.print(f"[bold]sandbox[/] Jira {sb.jira_url}  Notion {sb.notion_url}  Slack {sb.slack_url}")
+    log_file = log_path(p.home / "logs", "demo")
+    tracker = DagTestLog()
+    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=anchor) as sb, log_file.open("a", encoding="utf-8") as out:
+        say(f"{'sandbox':<15} Jira {sb.jira_url}  Notion {sb.notion_url}  Slack {sb.slack_url}")
+        say(f"{'log':<15} {log_file}")
         env = airflow_env(p, sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials))
         p.airflow_home.mkdir(parents=True, exist_ok=True)
-        console.print("[bold]airflow[/] migrating the metadata database (SQLite)")
-        _airflow(["db", "migrate"], env)
-        console.print("[bold]airflow[/] dags test shinrai_nightly")
+        started = time.monotonic()
+        tail: deque[str] = deque(maxlen=200)
+        if run_logged([airflow_executable(), "db", "migrate"], env, out, tail.append) != 0:
+            say("[bold red]airflow db migrate failed[/]")
+            for line in excerpt(tail):
+                say(f"    {line}")
+            say(f"{'log':<15} {log_file}")
+            return 1
+        say(f"{'airflow':<15} {'ready':<8} {time.monotonic() - started:6.1f}s  metadata database migrated (SQLite)")
         # --confirm-mass-deletion: the nightly param, for this run (a real mass deletion at the source)
         conf = ["--conf", '{"confirm_mass_deletion": true}'] if ns.confirm_mass_deletion else []
-        _airflow(["dags", "test", "shinrai_nightly", *conf], env)
+        with Reporter(console) as report:
+            code = run_logged([airflow_executable(), "dags", "test", "shinrai_nightly", *conf], env, out,
+                              lambda line: [report(event) for event in tracker.feed(line)])
         manifest = sb.manifest()
+    if code != 0 or tracker.run_state != "success":
+        failed = [t.task_id for t in tracker.finished if t.state not in ("success", "skipped")]
+        say(f"[bold red]the nightly run failed[/]{' at ' + ', '.join(failed) if failed else ''} "
+            f"(airflow dags test exit code {code}); Airflow's and dbt's full output:")
+        say(f"{'log':<15} {log_file}")
+        return 1
     from shinrai import pipeline
     from shinrai.publish import layout
     from shinrai.quality.gx import data_docs_dir
 
     os.environ["SHINRAI_HOME"] = str(p.home)
     counts = pipeline.warehouse_counts()
-    table = Table(title="marts")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    table.add_column("sandbox", justify="right")
     expected = {"marts.fct_incidents": manifest["counts"]["jira.incidents"],
                 "marts.fct_postmortems": manifest["counts"]["jira.postmortems"],
                 "marts.fct_prevention_actions": manifest["counts"]["jira.actions"],
                 "marts.fct_risk_records": manifest["counts"]["notion.risk_records"]}
-    for name, n in counts.items():
-        table.add_row(name, str(n), str(expected.get(name, "")))
+    table = Table(title=f"marts ({len(counts)} tables)", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("sandbox", justify="right")
+    for name, n in expected.items():  # the tables the sandbox can vouch for; the others in one row
+        table.add_row(name, str(counts.get(name, "missing")), str(n))
+    others = [n for name, n in counts.items() if name not in expected]
+    table.add_row(f"{len(others)} other tables", str(sum(others)), "")
     console.print(table)
     published = layout()
     where = {"warehouse": p.warehouse_file, "landing files": p.landing_dir,
              "Data Docs": data_docs_dir(p) / "index.html"}
     if published.duckdb_file.exists():
         where.update({"BI publication": published.duckdb_file, "Parquet": published.parquet_link,
-                      "dbt docs": published.docs_dir / "index.html", "monthly report": pipeline.build_report()})
-    for name, path in where.items():  # one path a line, never wrapped: people copy them
-        console.print(f"{name:<15} {path}", soft_wrap=True, highlight=False)
+                      "dbt docs": published.docs_dir / "index.html"})
+        with _logging_to(log_file):
+            where["monthly report"] = pipeline.build_report()
+    where["log"] = log_file
+    for name, path in where.items():
+        say(f"{name:<15} {path}")
     if not published.duckdb_file.exists():
-        console.print("[red]nothing was published[/] (see the check_quality task above)")
+        say("[red]nothing was published[/] (see the check_quality task in the log)")
         return 1
     return 0 if all(counts.get(k) == v for k, v in expected.items()) else 1
 
