@@ -267,13 +267,35 @@ def cmd_config_check(ns: argparse.Namespace) -> int:
 WITHOUT_CONFIG = (cmd_sandbox_serve, cmd_config_check)
 
 
+# What `shinrai --help` says (plain text: argparse prints it as written).
+DESCRIPTION = """The shinrai reliability pipeline: the demo against the built-in sandbox, the sandbox itself,
+Great Expectations definitions, publication for BI, the monthly report, local Airflow, the benchmark
+and the configuration check. Every command that uses the configuration validates it first: a mistake
+is one line on stderr (shinrai: config <key>: <problem>) and exit code 2."""
+
+# `make airflow`'s sandbox scale (the Makefile passes none unless SANDBOX_SCALE is set): a quarter
+# of the demo's organisation, so the UI's first runs take a minute or two
+AIRFLOW_SCALE = 0.25
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("shinrai")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shinrai", description=__doc__)
+    parser = argparse.ArgumentParser(prog="shinrai", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def org_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--seed", type=int, default=7, help="sandbox organisation seed (default 7)")
-        p.add_argument("--scale", type=float, default=1.0, help="sandbox scale factor (default 1.0)")
+    def org_args(p: argparse.ArgumentParser, scale: float = 1.0) -> None:
+        p.add_argument("--seed", type=int, default=7, help="sandbox organisation seed (default %(default)s)")
+        p.add_argument("--scale", type=float, default=scale, help="sandbox scale factor (default %(default)s)")
         p.add_argument("--anchor", default="today",
                        help="the day sandbox history ends (YYYY-MM-DD, 2026-11-01 or later; default: today in "
                             "Asia/Tokyo, so the last closed month has data and reminders fall due around now). "
@@ -315,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_report)
 
     airflow_cmd = sub.add_parser("airflow", help="airflow standalone (UI, scheduler) against the sandbox; Ctrl-C stops")
-    org_args(airflow_cmd)
+    org_args(airflow_cmd, scale=AIRFLOW_SCALE)
     airflow_cmd.add_argument("--port", type=int, default=8080, help="API server and UI port (default 8080)")
     airflow_cmd.set_defaults(func=cmd_airflow)
     setup_cmd = sub.add_parser("airflow-setup", help="migrate the Airflow metadata DB and create shinrai's pools")
@@ -344,19 +366,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def anticipated() -> dict[type[BaseException], int]:
+    """The errors a command can meet in ordinary use, each with its exit code: their messages say
+    what happened and what to do, so they are printed as one line on stderr, without a traceback
+    (a traceback is for the errors nobody anticipated). A configuration mistake exits 2; a DuckDB
+    file held by another process and a source that stays unavailable exit 1 (rerun later)."""
+    from shinrai.config import ConfigError
+    from shinrai.duckdb_lock import FileInUse
+    from shinrai.extract.retry import SourceUnavailable
+
+    return {ConfigError: 2, FileInUse: 1, SourceUnavailable: 1}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run a command; the configuration is validated before it touches a source or a file, and a
-    configuration mistake found at any point is one line on stderr, exit code 2, no traceback."""
-    from shinrai.config import ConfigError, load
+    """Run a command; the configuration is validated before it touches a source or a file, and an
+    anticipated error (:func:`anticipated`) found at any point is one line on stderr, no traceback."""
+    from shinrai.config import load
 
     ns = build_parser().parse_args(argv)
+    codes = anticipated()
     try:
         if ns.func not in WITHOUT_CONFIG:
             load()
         return int(ns.func(ns))
-    except ConfigError as exc:
+    except tuple(codes) as exc:
         print(f"shinrai: {exc}", file=sys.stderr)
-        return 2
+        return next(code for kind, code in codes.items() if isinstance(exc, kind))
 
 
 if __name__ == "__main__":
