@@ -111,7 +111,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
                 say(f"    {line}")
             say(f"{'log':<15} {log_file}")
             return 1
-        say(f"{'airflow':<15} {'ready':<8} {time.monotonic() - started:6.1f}s  metadata database migrated (SQLite)")
+        say(f"{'airflow':<15} {'ready':<12} {time.monotonic() - started:6.1f}s  metadata database migrated (SQLite)")
         # --confirm-mass-deletion: the nightly param, for this run (a real mass deletion at the source)
         conf = ["--conf", '{"confirm_mass_deletion": true}'] if ns.confirm_mass_deletion else []
         with Reporter(console) as report:
@@ -119,7 +119,8 @@ def cmd_demo(ns: argparse.Namespace) -> int:
                               lambda line: [report(event) for event in tracker.feed(line)])
         manifest = sb.manifest()
     if code != 0 or tracker.run_state != "success":
-        failed = [t.task_id for t in tracker.finished if t.state not in ("success", "skipped")]
+        final = {t.task_id: t.state for t in tracker.finished}  # a retried task's last try
+        failed = [task for task, state in final.items() if state not in ("success", "skipped")]
         say(f"[bold red]the nightly run failed[/]{' at ' + ', '.join(failed) if failed else ''} "
             f"(airflow dags test exit code {code}); Airflow's and dbt's full output:")
         say(f"{'log':<15} {log_file}")

@@ -40,6 +40,9 @@ _MESSAGE = re.compile(r"^\S+\s+\[\w+\s*\]\s(.*?)\s*(?:\[[\w.]+\](?:\s+\w+=.*)?)?
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Failed|Unavailable|InUse|Exit)\b:? ")
 
 
+RETRY = "up_for_retry"
+
+
 @dataclass
 class TaskStarted:
     task_id: str
@@ -150,20 +153,26 @@ class DagTestLog:
         return [event for line in lines for event in self.feed(line)]
 
 
-def excerpt(lines: Iterable[str], limit: int = 8) -> list[str]:
-    """What says why a task failed: its error-level messages and the exceptions its tracebacks end
-    with (deduplicated, in order, at most ``limit``, the last ones)."""
+# error-level messages that say nothing of their own (the exception after them does)
+_GENERIC = frozenset({"Task failed with exception"})
+
+
+def excerpt(lines: Iterable[str], limit: int = 4) -> list[str]:
+    """What says why a task failed: its error-level messages (deduplicated, in order) and the
+    exception its last traceback ends with, without the module path; at most ``limit`` lines."""
     said: list[str] = []
+    last: str | None = None
     for line in lines:
         if _level(line) in ("error", "critical"):
             text = _message(line)
+            if text and text not in _GENERIC and text not in said:
+                said.append(text)
         elif _EXCEPTION.match(line.strip()):
-            text = line.strip()
-        else:
-            continue
-        if text and text not in said:
-            said.append(text)
-    return said[-limit:]
+            name, _, message = line.strip().partition(" ")
+            last = f"{name.rsplit('.', 1)[-1]} {message}".strip()
+    if last is None:
+        return said[-limit:]
+    return [*[x for x in said if x != last][-(limit - 1):], last] if limit > 1 else [last]
 
 
 def run_logged(cmd: list[str], env: Mapping[str, str], log_file: IO[str],
@@ -192,7 +201,7 @@ def task_line(done: TaskFinished) -> str:
     notes = [x for x in (done.dbt and f"dbt {done.dbt}",
                          done.warnings and f"{done.warnings} warning{'s' if done.warnings != 1 else ''} in the log")
              if x]
-    return f"{done.task_id:<15} {done.state:<8} {done.seconds:6.1f}s" + (f"  {', '.join(notes)}" if notes else "")
+    return f"{done.task_id:<15} {done.state:<12} {done.seconds:6.1f}s" + (f"  {', '.join(notes)}" if notes else "")
 
 
 class Reporter:
@@ -249,6 +258,7 @@ class Reporter:
             if progress is not None and self._bar is not None:
                 progress.remove_task(self._bar)
                 self._bar = None
-            self.print(task_line(event), style=None if event.state in ("success", "skipped") else "bold red")
-            for line in event.excerpt:
+            ok = event.state in ("success", "skipped")
+            self.print(task_line(event), style=None if ok else "yellow" if event.state == RETRY else "bold red")
+            for line in event.excerpt if event.state != RETRY else event.excerpt[-1:]:
                 self.print(f"    {line}")
