@@ -91,7 +91,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     console = Console()
 
     def say(text: str, **kwargs) -> None:  # one path a line, never wrapped: people copy them
-        console.print(text, soft_wrap=True, highlight=False, **kwargs)
+        console.print(text, soft_wrap=True, highlight=False, markup=False, **kwargs)
 
     p = paths()
     anchor = _anchor(ns)
@@ -106,7 +106,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         started = time.monotonic()
         tail: deque[str] = deque(maxlen=200)
         if run_logged([airflow_executable(), "db", "migrate"], env, out, tail.append) != 0:
-            say("[bold red]airflow db migrate failed[/]")
+            say("airflow db migrate failed", style="bold red")
             for line in excerpt(tail):
                 say(f"    {line}")
             say(f"{'log':<15} {log_file}")
@@ -121,8 +121,8 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     if code != 0 or tracker.run_state != "success":
         final = {t.task_id: t.state for t in tracker.finished}  # a retried task's last try
         failed = [task for task, state in final.items() if state not in ("success", "skipped")]
-        say(f"[bold red]the nightly run failed[/]{' at ' + ', '.join(failed) if failed else ''} "
-            f"(airflow dags test exit code {code}); Airflow's and dbt's full output:")
+        say(f"the nightly run failed{' at ' + ', '.join(failed) if failed else ''} "
+            f"(airflow dags test exit code {code}); Airflow's and dbt's full output:", style="bold red")
         say(f"{'log':<15} {log_file}")
         return 1
     from shinrai import pipeline
@@ -156,7 +156,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     for name, path in where.items():
         say(f"{name:<15} {path}")
     if not published.duckdb_file.exists():
-        say("[red]nothing was published[/] (see the check_quality task in the log)")
+        say("nothing was published (see the check_quality task in the log)", style="red")
         return 1
     return 0 if all(counts.get(k) == v for k, v in expected.items()) else 1
 

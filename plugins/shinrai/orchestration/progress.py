@@ -238,7 +238,8 @@ class Reporter:
             self._progress.stop()
 
     def print(self, text: str, **kwargs) -> None:
-        self.console.print(text, highlight=False, soft_wrap=True, **kwargs)
+        # never markup: an exception's message may hold brackets ("[Errno 13] ...")
+        self.console.print(text, highlight=False, soft_wrap=True, markup=False, **kwargs)
 
     def __call__(self, event: Event) -> None:
         progress = self._progress
