@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 import time
 from collections import deque
@@ -19,13 +18,6 @@ from datetime import date
 from pathlib import Path
 
 from shinrai.settings import paths
-
-
-def _airflow(args: list[str], env: dict[str, str]) -> None:
-    exe = Path(sys.executable).with_name("airflow")
-    proc = subprocess.run([str(exe), *args], env=env, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"airflow {' '.join(args)} failed with exit code {proc.returncode}")
 
 
 def _anchor(ns: argparse.Namespace) -> date:
@@ -114,15 +106,24 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         say(f"{'airflow':<15} {'ready':<12} {time.monotonic() - started:6.1f}s  metadata database migrated (SQLite)")
         # --confirm-mass-deletion: the nightly param, for this run (a real mass deletion at the source)
         conf = ["--conf", '{"confirm_mass_deletion": true}'] if ns.confirm_mass_deletion else []
+        tail.clear()
+
+        def follow(line: str) -> None:
+            tail.append(line)
+            for event in tracker.feed(line):
+                report(event)
+
         with Reporter(console) as report:
-            code = run_logged([airflow_executable(), "dags", "test", "shinrai_nightly", *conf], env, out,
-                              lambda line: [report(event) for event in tracker.feed(line)])
+            code = run_logged([airflow_executable(), "dags", "test", "shinrai_nightly", *conf], env, out, follow)
         manifest = sb.manifest()
     if code != 0 or tracker.run_state != "success":
         final = {t.task_id: t.state for t in tracker.finished}  # a retried task's last try
         failed = [task for task, state in final.items() if state not in ("success", "skipped")]
         say(f"the nightly run failed{' at ' + ', '.join(failed) if failed else ''} "
-            f"(airflow dags test exit code {code}); Airflow's and dbt's full output:", style="bold red")
+            f"(airflow dags test exit code {code}); Airflow's and dbt's output is in the log", style="bold red")
+        if not failed:  # it failed outside any task (the DAG did not load, the database...): say why
+            for line in excerpt(tail):
+                say(f"    {line}")
         say(f"{'log':<15} {log_file}")
         return 1
     from shinrai import pipeline
