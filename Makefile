@@ -13,11 +13,14 @@ $(CURDIR)/.tools/bin/uv:
 
 # Compile the environment's bytecode once at sync: where PYTHONDONTWRITEBYTECODE is set (as on the
 # CI machine) every Airflow task, dbt and GX process would otherwise recompile Airflow from source.
+# Quiet unless it fails (uv still prints its errors); one line first when .venv is created, since
+# installing and compiling take a minute or two then.
 sync: $(if $(filter $(CURDIR)/.tools/bin/uv,$(UV)),$(UV))
-	$(UV) sync --locked --compile-bytecode
+	@test -d .venv || echo "sync: installing the locked environment into .venv (the first time takes a minute or two)"
+	@$(UV) sync --locked --compile-bytecode --quiet
 
 demo: sync
-	$(UV) run shinrai demo
+	@$(UV) run --quiet shinrai demo
 
 # Two pytest-xdist workers: most of the suite waits on Airflow, dbt and HTTP, not on the CPU.
 # Tests sharing an expensive fixture stay on one worker (tests/conftest.py).
@@ -36,10 +39,12 @@ lint: sync
 
 # Airflow standalone (UI on http://127.0.0.1:$(AIRFLOW_PORT), scheduler, DAG processor, triggerer)
 # against the built-in sandbox; pools are created automatically. Ctrl-C stops both.
+# The sandbox's scale is `shinrai airflow`'s default (see `shinrai airflow --help`) unless
+# SANDBOX_SCALE is given: `make airflow SANDBOX_SCALE=1`.
 AIRFLOW_PORT ?= 8080
-SANDBOX_SCALE ?= 0.25
+SANDBOX_SCALE ?=
 airflow: sync
-	$(UV) run shinrai airflow --scale $(SANDBOX_SCALE) --port $(AIRFLOW_PORT)
+	$(UV) run shinrai airflow $(if $(SANDBOX_SCALE),--scale $(SANDBOX_SCALE)) --port $(AIRFLOW_PORT)
 
 gx-sync: sync
 	$(UV) run shinrai gx sync

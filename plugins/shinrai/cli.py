@@ -7,20 +7,17 @@ file: a mistake is one line on stderr (``shinrai: config <key>: <problem>``) and
 from __future__ import annotations
 
 import argparse
+import logging
 import os
-import subprocess
 import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from shinrai.settings import paths
-
-
-def _airflow(args: list[str], env: dict[str, str]) -> None:
-    exe = Path(sys.executable).with_name("airflow")
-    proc = subprocess.run([str(exe), *args], env=env, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"airflow {' '.join(args)} failed with exit code {proc.returncode}")
 
 
 def _anchor(ns: argparse.Namespace) -> date:
@@ -52,56 +49,115 @@ def _claim_home(home: Path, ns: argparse.Namespace, anchor: date) -> None:
         print(message, flush=True)
 
 
+@contextmanager
+def _logging_to(path: Path) -> Iterator[None]:
+    """This process's log records appended to ``path`` instead of the terminal, for the duration
+    (importing Airflow sets a root handler on stdout)."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    handler = logging.FileHandler(path, encoding="utf-8")
+    if saved:
+        handler.setFormatter(saved[0].formatter)
+    root.handlers = [handler]
+    try:
+        yield
+    finally:
+        root.handlers = saved
+        handler.close()
+
+
 def cmd_demo(ns: argparse.Namespace) -> int:
-    """Start the sandbox, run the nightly DAG once under real Airflow, print where the data is."""
+    """Start the sandbox, run the nightly DAG once under real Airflow, print where the data is.
+
+    Airflow's and dbt's output goes, in full, to a log file under ``$SHINRAI_HOME/logs`` (named at
+    the start and at the end); the terminal shows one line per task as it finishes, dbt's progress
+    while it runs, then the marts' rows and where everything is."""
     from rich.console import Console
     from rich.table import Table
 
     from shinrai.airflow_env import airflow_env, sandbox_connections
+    from shinrai.orchestration.progress import DagTestLog, Reporter, excerpt, log_path, run_logged
+    from shinrai.orchestration.setup import airflow_executable
     from shinrai.sandbox import Sandbox
 
     console = Console()
+
+    def say(text: str, **kwargs) -> None:  # one path a line, never wrapped: people copy them
+        console.print(text, soft_wrap=True, highlight=False, markup=False, **kwargs)
+
     p = paths()
     anchor = _anchor(ns)
     _claim_home(p.home, ns, anchor)
-    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=anchor) as sb:
-        console.print(f"[bold]sandbox[/] Jira {sb.jira_url}  Notion {sb.notion_url}  Slack {sb.slack_url}")
+    log_file = log_path(p.home / "logs", "demo")
+    tracker = DagTestLog()
+    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=anchor) as sb, log_file.open("a", encoding="utf-8") as out:
+        say(f"{'sandbox':<15} Jira {sb.jira_url}  Notion {sb.notion_url}  Slack {sb.slack_url}")
+        say(f"{'log':<15} {log_file}")
         env = airflow_env(p, sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials))
         p.airflow_home.mkdir(parents=True, exist_ok=True)
-        console.print("[bold]airflow[/] migrating the metadata database (SQLite)")
-        _airflow(["db", "migrate"], env)
-        console.print("[bold]airflow[/] dags test shinrai_nightly")
+        started = time.monotonic()
+        tail: deque[str] = deque(maxlen=200)
+        if run_logged([airflow_executable(), "db", "migrate"], env, out, tail.append) != 0:
+            say("airflow db migrate failed", style="bold red")
+            for line in excerpt(tail):
+                say(f"    {line}")
+            say(f"{'log':<15} {log_file}")
+            return 1
+        say(f"{'airflow':<15} {'ready':<12} {time.monotonic() - started:6.1f}s  metadata database migrated (SQLite)")
         # --confirm-mass-deletion: the nightly param, for this run (a real mass deletion at the source)
         conf = ["--conf", '{"confirm_mass_deletion": true}'] if ns.confirm_mass_deletion else []
-        _airflow(["dags", "test", "shinrai_nightly", *conf], env)
+        tail.clear()
+
+        def follow(line: str) -> None:
+            tail.append(line)
+            for event in tracker.feed(line):
+                report(event)
+
+        with Reporter(console) as report:
+            code = run_logged([airflow_executable(), "dags", "test", "shinrai_nightly", *conf], env, out, follow)
         manifest = sb.manifest()
+    if code != 0 or tracker.run_state != "success":
+        final = {t.task_id: t.state for t in tracker.finished}  # a retried task's last try
+        failed = [task for task, state in final.items() if state not in ("success", "skipped")]
+        say(f"the nightly run failed{' at ' + ', '.join(failed) if failed else ''} "
+            f"(airflow dags test exit code {code}); Airflow's and dbt's output is in the log", style="bold red")
+        if not failed:  # it failed outside any task (the DAG did not load, the database...): say why
+            for line in excerpt(tail):
+                say(f"    {line}")
+        say(f"{'log':<15} {log_file}")
+        return 1
     from shinrai import pipeline
     from shinrai.publish import layout
     from shinrai.quality.gx import data_docs_dir
 
     os.environ["SHINRAI_HOME"] = str(p.home)
     counts = pipeline.warehouse_counts()
-    table = Table(title="marts")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    table.add_column("sandbox", justify="right")
     expected = {"marts.fct_incidents": manifest["counts"]["jira.incidents"],
                 "marts.fct_postmortems": manifest["counts"]["jira.postmortems"],
                 "marts.fct_prevention_actions": manifest["counts"]["jira.actions"],
                 "marts.fct_risk_records": manifest["counts"]["notion.risk_records"]}
-    for name, n in counts.items():
-        table.add_row(name, str(n), str(expected.get(name, "")))
+    table = Table(title=f"marts ({len(counts)} tables)", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("sandbox", justify="right")
+    for name, n in expected.items():  # the tables the sandbox can vouch for; the others in one row
+        table.add_row(name, str(counts.get(name, "missing")), str(n))
+    others = [n for name, n in counts.items() if name not in expected]
+    table.add_row(f"{len(others)} other tables", str(sum(others)), "")
     console.print(table)
     published = layout()
     where = {"warehouse": p.warehouse_file, "landing files": p.landing_dir,
              "Data Docs": data_docs_dir(p) / "index.html"}
     if published.duckdb_file.exists():
         where.update({"BI publication": published.duckdb_file, "Parquet": published.parquet_link,
-                      "dbt docs": published.docs_dir / "index.html", "monthly report": pipeline.build_report()})
-    for name, path in where.items():  # one path a line, never wrapped: people copy them
-        console.print(f"{name:<15} {path}", soft_wrap=True, highlight=False)
+                      "dbt docs": published.docs_dir / "index.html"})
+        with _logging_to(log_file):
+            where["monthly report"] = pipeline.build_report()
+    where["log"] = log_file
+    for name, path in where.items():
+        say(f"{name:<15} {path}")
     if not published.duckdb_file.exists():
-        console.print("[red]nothing was published[/] (see the check_quality task above)")
+        say("nothing was published (see the check_quality task in the log)", style="red")
         return 1
     return 0 if all(counts.get(k) == v for k, v in expected.items()) else 1
 
@@ -213,13 +269,35 @@ def cmd_config_check(ns: argparse.Namespace) -> int:
 WITHOUT_CONFIG = (cmd_sandbox_serve, cmd_config_check)
 
 
+# What `shinrai --help` says (plain text: argparse prints it as written).
+DESCRIPTION = """The shinrai reliability pipeline: the demo against the built-in sandbox, the sandbox itself,
+Great Expectations definitions, publication for BI, the monthly report, local Airflow, the benchmark
+and the configuration check. Every command that uses the configuration validates it first: a mistake
+is one line on stderr (shinrai: config <key>: <problem>) and exit code 2."""
+
+# `make airflow`'s sandbox scale (the Makefile passes none unless SANDBOX_SCALE is set): a quarter
+# of the demo's organisation, so the UI's first runs take a minute or two
+AIRFLOW_SCALE = 0.25
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("shinrai")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shinrai", description=__doc__)
+    parser = argparse.ArgumentParser(prog="shinrai", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def org_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--seed", type=int, default=7, help="sandbox organisation seed (default 7)")
-        p.add_argument("--scale", type=float, default=1.0, help="sandbox scale factor (default 1.0)")
+    def org_args(p: argparse.ArgumentParser, scale: float = 1.0) -> None:
+        p.add_argument("--seed", type=int, default=7, help="sandbox organisation seed (default %(default)s)")
+        p.add_argument("--scale", type=float, default=scale, help="sandbox scale factor (default %(default)s)")
         p.add_argument("--anchor", default="today",
                        help="the day sandbox history ends (YYYY-MM-DD, 2026-11-01 or later; default: today in "
                             "Asia/Tokyo, so the last closed month has data and reminders fall due around now). "
@@ -261,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_report)
 
     airflow_cmd = sub.add_parser("airflow", help="airflow standalone (UI, scheduler) against the sandbox; Ctrl-C stops")
-    org_args(airflow_cmd)
+    org_args(airflow_cmd, scale=AIRFLOW_SCALE)
     airflow_cmd.add_argument("--port", type=int, default=8080, help="API server and UI port (default 8080)")
     airflow_cmd.set_defaults(func=cmd_airflow)
     setup_cmd = sub.add_parser("airflow-setup", help="migrate the Airflow metadata DB and create shinrai's pools")
@@ -290,19 +368,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def anticipated() -> dict[type[BaseException], int]:
+    """The errors a command can meet in ordinary use, each with its exit code: their messages say
+    what happened and what to do, so they are printed as one line on stderr, without a traceback
+    (a traceback is for the errors nobody anticipated). A configuration mistake exits 2; a DuckDB
+    file held by another process and a source that stays unavailable exit 1 (rerun later)."""
+    from shinrai.config import ConfigError
+    from shinrai.duckdb_lock import FileInUse
+    from shinrai.extract.retry import SourceUnavailable
+
+    return {ConfigError: 2, FileInUse: 1, SourceUnavailable: 1}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run a command; the configuration is validated before it touches a source or a file, and a
-    configuration mistake found at any point is one line on stderr, exit code 2, no traceback."""
-    from shinrai.config import ConfigError, load
+    """Run a command; the configuration is validated before it touches a source or a file, and an
+    anticipated error (:func:`anticipated`) found at any point is one line on stderr, no traceback."""
+    from shinrai.config import load
 
     ns = build_parser().parse_args(argv)
+    codes = anticipated()
     try:
         if ns.func not in WITHOUT_CONFIG:
             load()
         return int(ns.func(ns))
-    except ConfigError as exc:
+    except tuple(codes) as exc:
         print(f"shinrai: {exc}", file=sys.stderr)
-        return 2
+        return next(code for kind, code in codes.items() if isinstance(exc, kind))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Run dbt against the warehouse with every path taken from shinrai's settings.
 
 dbt runs as a subprocess of the same virtual environment: its global logging and adapter state
-stay out of the Airflow task process, and the exit code is the contract.
+stay out of the Airflow task process, and the exit code is the contract. Its output is logged a
+line at a time as dbt prints it (never buffered and replayed at the end).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -28,6 +30,9 @@ class DbtFailed(RuntimeError):
 
 
 # dbt commands that accept --vars (clean, deps, debug and init do not).
+# dbt's text log starts every line with its clock ("03:07:02  1 of 271 START ..."); Airflow's has one.
+_DBT_CLOCK = re.compile(r"^\d\d:\d\d:\d\d  ")
+
 VARS_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile", "parse", "show", "list", "ls",
                            "docs", "source", "run-operation"})
 
@@ -103,12 +108,19 @@ def run_dbt(args: Sequence[str], p: Paths | None = None, extra_vars: Mapping[str
         merged = {**dbt_vars(config_mod.load(p.config_file)), **(extra_vars or {})}
         cmd += ["--vars", json.dumps(merged, ensure_ascii=False)]
     log.info("running %s", " ".join(cmd))
-    proc = subprocess.run(cmd, env=dbt_env(p), capture_output=True, text=True, check=False)
-    output = proc.stdout + proc.stderr
-    for line in output.splitlines():
-        log.info("dbt | %s", line)
+    lines: list[str] = []
+    # streamed, a log line per dbt line as dbt prints it (progress is visible while dbt runs, and
+    # `shinrai demo` counts the nodes done); dbt's own clock prefix dropped: the log has one
+    with subprocess.Popen(cmd, env=dbt_env(p), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          bufsize=1) as proc:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = _DBT_CLOCK.sub("", raw.rstrip("\n"), count=1)
+            lines.append(line)
+            log.info("dbt | %s", line)
+    output = "\n".join(lines)
     if proc.returncode != 0:
-        tail = "\n".join(output.splitlines()[-40:])
+        tail = "\n".join(lines[-40:])
         raise DbtFailed(f"dbt {' '.join(args)} failed with exit code {proc.returncode}:\n{tail}")
     return output
 
