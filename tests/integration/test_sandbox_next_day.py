@@ -70,7 +70,8 @@ def test_the_next_day_marks_nothing_deleted_and_publishes_every_incident_again(
     assert manifest_2["counts"]["jira.postmortems"] > manifest_1["counts"]["jira.postmortems"]  # a day happened
 
     pipeline.build_marts(as_of_date=(DAY_2 + timedelta(days=1)).isoformat())
-    result = pipeline.publish(run_id="night-2", docs=False)
+    pipeline.check_quality("marts")  # publication takes only a checked build
+    result = pipeline.publish(docs=False)
     with duckdb.connect(result["duckdb_file"], read_only=True) as con:
         published = {r[0] for r in con.execute("select incident_id from fct_incidents").fetchall()}
     assert live_1["jira.incidents"] <= {str(x) for x in published}
