@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from .ids import rng_for, round_ms, uuid4
@@ -52,16 +53,8 @@ def generate_releases(seed: int, scale: float, start_t: float, anchor_t: float) 
             t += rng.uniform(0, 10 * HOUR)
             mine.append(Release(0, product.code, "Hotfix", round_ms(min(t, anchor_t - HOUR))))
         mine.sort(key=lambda r: r.at)
-        year, minor, patch = 0, 0, 0
-        for r in mine:
-            y = to_jst(r.at).year
-            if y != year:
-                year, minor, patch = y, 0, 0
-            if r.kind == "Regular":
-                minor, patch = minor + 1, 0
-            else:
-                patch += 1
-            r.name = f"{y - 2020}.{minor}.{patch}"
+        for r, name in _version_names(mine):
+            r.name = name
             r.page_id = uuid4(rng)
             r.page_created = round_ms(min(r.at - rng.uniform(2, 10) * DAY, anchor_t - rng.uniform(1, 5) * DAY))
             if r.at <= anchor_t:
@@ -133,18 +126,25 @@ def _later_page(rel: Release, rng) -> None:
     rel.page_edited = round_ms(rel.at + rng.uniform(1, 4) * HOUR)  # edited once released (shown when reached)
 
 
+def _version_names(releases: list[Release]) -> Iterator[tuple[Release, str]]:
+    """One product's releases in time order with their version names, ``<year-2020>.<regular>.<hotfix>``
+    (a regular release bumps the minor number, a hotfix the patch; both restart each year)."""
+    year, minor, patch = 0, 0, 0
+    for r in sorted(releases, key=lambda r: r.at):
+        y = to_jst(r.at).year
+        if y != year:
+            year, minor, patch = y, 0, 0
+        if r.kind == "Regular":
+            minor, patch = minor + 1, 0
+        else:
+            patch += 1
+        yield r, f"{y - 2020}.{minor}.{patch}"
+
+
 def _name_later(base: list[Release], later: list[Release]) -> None:
     """Version names continue each product's numbering (``<year-2020>.<regular>.<hotfix>``)."""
     new = {id(r) for r in later}
     for product in PRODUCTS:
-        year, minor, patch = 0, 0, 0
-        for r in sorted((r for r in base + later if r.product == product.code), key=lambda r: r.at):
-            y = to_jst(r.at).year
-            if y != year:
-                year, minor, patch = y, 0, 0
-            if r.kind == "Regular":
-                minor, patch = minor + 1, 0
-            else:
-                patch += 1
+        for r, name in _version_names([r for r in base + later if r.product == product.code]):
             if id(r) in new:
-                r.name = f"{y - 2020}.{minor}.{patch}"
+                r.name = name
