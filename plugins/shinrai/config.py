@@ -81,11 +81,46 @@ class QualitySettings:
 
     freshness_max_hours: float = 26.0
     quarantine_max_share: float = 0.05
-    # open risks reviewed within this many days; None = the dbt var ``risk_stale_after_days``
-    risk_stale_after_days: int | None = None
+    # open risks reviewed within this many days: the GX warning and the mart's is_stale (dbt var
+    # risk_stale_after_days) both read this one value
+    risk_stale_after_days: int = 120
     # critical: a mart's rows, or a product's incidents, dropping by more than this share against
     # the live publication blocks publication
     max_volume_drop_share: float = 0.2
+
+
+@dataclass(frozen=True)
+class ReleaseType:
+    """One entry of ``taxonomies.release_types``: a calendar's type values that mean it, and the
+    regex that classifies a Jira version without a calendar entry (the first matching type wins)."""
+
+    code: str
+    values: tuple[str, ...]
+    version_pattern: str | None = None
+
+
+# releases.shipped_by: the signals that can say a release shipped (any listed one suffices)
+SHIPPED_SIGNALS = ("jira_released", "calendar_status", "date_passed")
+
+
+@dataclass(frozen=True)
+class ReleaseRules:
+    """The ``releases:`` section: what "shipped" means (DECISIONLOG "Shipped")."""
+
+    shipped_by: tuple[str, ...] = ("jira_released",)
+    shipped_statuses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    """The ``metrics:`` section: the constants of the mart definitions (dbt vars of the same names)."""
+
+    release_attribution_window_hours: int = 72
+    default_postmortem_within_days: int = 7
+    error_budget_at_risk_share: float = 0.75
+    single_incident_budget_share_limit: float = 0.2
+    snapshot_grace_days: int = 0
+    incremental_lookback_minutes: int = 60
 
 
 class ConfigError(ValueError):
@@ -160,6 +195,10 @@ class Config:
     max_deleted_share: float = DEFAULT_MAX_DELETED_SHARE
     # quality.*: the thresholds of the Great Expectations rules (shinrai.quality)
     quality: QualitySettings = field(default_factory=lambda: QualitySettings())
+    # taxonomies.release_types, releases.*, metrics.* (rules in configuration, issue 15)
+    release_types: tuple[ReleaseType, ...] = ()
+    releases: ReleaseRules = field(default_factory=lambda: ReleaseRules())
+    metrics: MetricSettings = field(default_factory=lambda: MetricSettings())
 
 
 # -- the schema ------------------------------------------------------------------------------------
@@ -316,8 +355,64 @@ class _Quality(_Section):
     freshness_max_hours: Annotated[float, Field(gt=0, description="a number of hours > 0")] = \
         _QUALITY.freshness_max_hours
     quarantine_max_share: Share = _QUALITY.quarantine_max_share
-    risk_stale_after_days: Positive | None = _QUALITY.risk_stale_after_days
+    risk_stale_after_days: Positive = _QUALITY.risk_stale_after_days
     max_volume_drop_share: Share = _QUALITY.max_volume_drop_share
+
+
+class _ReleaseType(_Section):
+    code: Text
+    values: Annotated[list[Text], Field(min_length=1, description="a non-empty list of the source's values")] | None \
+        = None
+    version_pattern: _regex() | None = None  # type: ignore[valid-type]
+
+
+def _unique_codes(entries: list[Any]) -> list[Any]:
+    codes = [e.code for e in entries]
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    if twice:
+        raise ValueError(f"must name each code once, got {', '.join(repr(c) for c in twice)} twice")
+    return entries
+
+
+def _unique_values(entries: list[Any]) -> list[Any]:
+    """A source value (trimmed, case-insensitive, as SQL compares it) may mean one entry only."""
+    seen: dict[str, str] = {}
+    for entry in entries:
+        for value in entry.values or [entry.code]:
+            key = value.strip().casefold()
+            if seen.setdefault(key, entry.code) != entry.code:
+                raise ValueError(f"value {value!r} means both {seen[key]!r} and {entry.code!r}")
+    return entries
+
+
+class _Taxonomies(_Section):
+    release_types: Annotated[list[_ReleaseType], AfterValidator(_unique_codes), AfterValidator(_unique_values)] = \
+        Field(default_factory=list)
+
+
+class _Releases(_Section):
+    shipped_by: Annotated[list[Literal[SHIPPED_SIGNALS]],  # type: ignore[valid-type]
+                          Field(min_length=1, description="a non-empty list of jira_released, calendar_status, "
+                                                          "date_passed")]
+    shipped_statuses: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _statuses_for_calendar(self) -> _Releases:
+        if "calendar_status" in self.shipped_by and not self.shipped_statuses:
+            raise ValueError("shipped_statuses is empty, so calendar_status in shipped_by would never ship a release")
+        return self
+
+
+_METRICS = MetricSettings()
+
+
+class _Metrics(_Section):
+    release_attribution_window_hours: Positive = _METRICS.release_attribution_window_hours
+    default_postmortem_within_days: Positive = _METRICS.default_postmortem_within_days
+    error_budget_at_risk_share: Share = _METRICS.error_budget_at_risk_share
+    single_incident_budget_share_limit: Share = _METRICS.single_incident_budget_share_limit
+    snapshot_grace_days: Count = _METRICS.snapshot_grace_days
+    incremental_lookback_minutes: Count = _METRICS.incremental_lookback_minutes
 
 
 class _File(_Section):
@@ -332,12 +427,15 @@ class _File(_Section):
     duckdb: _DuckDB = Field(default_factory=lambda: _DuckDB())
     landing: _Landing = Field(default_factory=lambda: _Landing())
     quality: _Quality = Field(default_factory=lambda: _Quality())
+    taxonomies: _Taxonomies = Field(default_factory=lambda: _Taxonomies())
+    releases: _Releases
+    metrics: _Metrics = Field(default_factory=lambda: _Metrics())
 
     @model_validator(mode="before")
     @classmethod
     def _empty_sections(cls, tree: Any) -> Any:
         if isinstance(tree, dict):  # `quality:` with every key commented out is an empty section
-            optional = ("pacing", "duckdb", "landing", "quality")
+            optional = ("pacing", "duckdb", "landing", "quality", "taxonomies", "metrics")
             return {k: v for k, v in tree.items() if not (v is None and k in optional)}
         return tree
 
@@ -474,6 +572,10 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
         pacing_speedup={k: float(v) for k, v in f.pacing.speedup if v is not None},
         max_deleted_share=float(f.landing.max_deleted_share),
         quality=QualitySettings(**dict(f.quality)),
+        release_types=tuple(ReleaseType(t.code, tuple(t.values or [t.code]), t.version_pattern)
+                            for t in f.taxonomies.release_types),
+        releases=ReleaseRules(tuple(f.releases.shipped_by), tuple(f.releases.shipped_statuses)),
+        metrics=MetricSettings(**dict(f.metrics)),
     )
 
 

@@ -216,3 +216,59 @@ def test_a_key_given_twice_or_read_as_a_boolean_is_refused(tmp_path: Path):
     with pytest.raises(config.ConfigError, match=r"shinrai.yaml:\d+:1: key 'on' is read as bool True, not a name: "
                        r"quote it$"):
         config.load(path)
+
+
+# -- release rules and metrics (issue 15: rules in configuration, one configuration source) ----------
+
+
+def test_release_rules_and_metrics_load_and_reach_dbt():
+    from shinrai.transform.dbt import dbt_vars
+
+    cfg = config.load(DEFAULT)
+    tree = _tree()
+    assert [t.code for t in cfg.release_types] == [t["code"] for t in tree["taxonomies"]["release_types"]]
+    assert cfg.releases.shipped_by == tuple(tree["releases"]["shipped_by"])
+    assert cfg.releases.shipped_statuses == tuple(tree["releases"]["shipped_statuses"])
+    passed = dbt_vars(cfg)
+    assert passed["release_types"] == [{"code": t["code"], "values": t.get("values", [t["code"]]),
+                                        "version_pattern": t.get("version_pattern")}
+                                       for t in tree["taxonomies"]["release_types"]]
+    assert passed["releases_shipped_by"] == tree["releases"]["shipped_by"]
+    assert {k: passed[k] for k in tree["metrics"]} == tree["metrics"]
+    assert passed["risk_stale_after_days"] == tree["quality"]["risk_stale_after_days"]
+    assert passed["reporting_timezone"] == tree["reporting"]["timezone"]
+
+
+def test_a_release_type_without_values_means_its_code_and_metrics_have_defaults(tmp_path: Path):
+    tree = _tree()
+    tree["taxonomies"]["release_types"] = [{"code": "Major", "version_pattern": r"\.0\.0$"}, {"code": "Minor"}]
+    del tree["metrics"]
+    tree["quality"].pop("risk_stale_after_days")
+    cfg = config.load(_write(tmp_path, tree))
+    assert cfg.release_types == (config.ReleaseType("Major", ("Major",), r"\.0\.0$"),
+                                 config.ReleaseType("Minor", ("Minor",), None))
+    assert cfg.metrics == config.MetricSettings() and cfg.quality.risk_stale_after_days == 120
+
+
+@pytest.mark.parametrize(("change", "line"), [
+    (lambda t: t["releases"].update(shipped_by=["jira_released", "deployed"]),
+     "config releases.shipped_by[1]: must be 'jira_released', 'calendar_status' or 'date_passed', got 'deployed'"),
+    (lambda t: t["releases"].update(shipped_by=[]),
+     "config releases.shipped_by: must be a non-empty list of jira_released, calendar_status, date_passed, got []"),
+    (lambda t: t["releases"].update(shipped_statuses=[]),
+     "config releases: shipped_statuses is empty, so calendar_status in shipped_by would never ship a release"),
+    (lambda t: t["taxonomies"].update(release_types=[{"code": "Major"}, {"code": "Minor"}, {"code": "Major"}]),
+     "config taxonomies.release_types: must name each code once, got 'Major' twice"),
+    (lambda t: t["taxonomies"].update(release_types=[{"code": "Major"}, {"code": "Minor", "values": [" major"]}]),
+     "config taxonomies.release_types: value ' major' means both 'Major' and 'Minor'"),
+    (lambda t: t["taxonomies"]["release_types"][0].update(version_pattern="(unclosed"),
+     "config taxonomies.release_types[0].version_pattern: is not a valid regular expression "
+     "(missing ), unterminated subpattern at position 0)"),
+    (lambda t: t["metrics"].update(error_budget_at_risk_share=1.5),
+     "config metrics.error_budget_at_risk_share: must be a share from 0 to 1 (0.05 is 5%), got 1.5"),
+    (lambda t: t["metrics"].update(release_attribution_window_hours=0),
+     "config metrics.release_attribution_window_hours: must be a whole number >= 1, got 0"),
+    (lambda t: t.pop("releases"), "config releases: is missing"),
+])
+def test_release_rules_and_metrics_are_validated(tmp_path: Path, change, line):
+    assert _refusal(tmp_path, change) == line
