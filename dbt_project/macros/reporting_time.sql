@@ -6,7 +6,7 @@
 {#- The as-of date ("today") as a SQL date: var as_of_date (YYYY-MM-DD) or the current date in the
     reporting zone. Every as-of figure (overdue, ages, reminders, open windows) uses it. -#}
 {% macro as_of_date() -%}
-    {%- set pinned = var('as_of_date', none) -%}
+    {%- set pinned = var('as_of_date') -%}
     {%- if pinned -%}
         cast('{{ pinned }}' as date)
     {%- else -%}

@@ -93,8 +93,31 @@ def test_seed_taxonomy_matches_the_sandbox_and_jira_options() -> None:
             assert row["definition_en"] and row["definition_ja"] and row["name_ja"], (seed, row)
 
 
-def test_var_defaults_equal_the_shipped_configuration() -> None:
-    defaults = yaml.safe_load((PROJECT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+def test_dbt_vars_have_one_home_the_configuration() -> None:
+    """dbt_project.yml keeps no var defaults (a stale copy would win silently), and every var the
+    models and macros read is passed by dbt_vars from config/shinrai.yaml."""
+    import re
+
+    project = yaml.safe_load((PROJECT / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert not project.get("vars"), project.get("vars")
+    read = set()
+    for sql in [*(PROJECT / "models").rglob("*.sql"), *(PROJECT / "macros").rglob("*.sql")]:
+        read |= set(re.findall(r"""\bvar\(\s*['"](\w+)['"]""", sql.read_text(encoding="utf-8")))
     passed = dbt.dbt_vars(config_mod.load(PROJECT_ROOT / "config" / "shinrai.yaml"))
-    passed.pop("reporting_timezone")  # read from the environment, default Asia/Tokyo
-    assert {key: defaults[key] for key in passed} == passed
+    assert read, "no var() found: the pattern is broken"
+    assert read <= set(passed), sorted(read - set(passed))
+
+
+def test_a_missing_var_fails_dbt_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the runner's vars dbt stops, naming the var, instead of falling back to a default."""
+    monkeypatch.setenv("SHINRAI_HOME", str(tmp_path))
+    from shinrai.settings import paths
+
+    p = paths()
+    full = dbt.dbt_vars(config_mod.load(p.config_file))
+    partial = {k: v for k, v in full.items() if k != "release_attribution_window_hours"}
+    import json
+
+    with pytest.raises(dbt.DbtFailed, match="release_attribution_window_hours"):
+        dbt.run_dbt(["compile", "--select", "int_incidents_attributed",
+                     "--vars", json.dumps(partial, ensure_ascii=False)], p)
