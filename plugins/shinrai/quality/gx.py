@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from shinrai.quality.rules import CHECKPOINTS, DATASETS, INDEX_COLUMNS, VOLUME_DATASET, datasets_for
 from shinrai.settings import SOURCES, Paths, paths
@@ -344,14 +343,6 @@ def quality_settings(p: Paths | None = None) -> dict[str, Any]:
     return asdict(config_mod.load(p.config_file).quality)
 
 
-def _dbt_var(p: Paths, name: str, default: Any) -> Any:
-    try:
-        project = yaml.safe_load((p.dbt_project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return default
-    return (project.get("vars") or {}).get(name, default)
-
-
 def expectation_parameters(p: Paths | None = None) -> dict[str, Any]:
     """Run-time values of the ``$PARAMETER`` references: thresholds, and the taxonomies as the
     warehouse's seeds hold them (so the rule follows the seed, never a copy of it)."""
@@ -361,9 +352,8 @@ def expectation_parameters(p: Paths | None = None) -> dict[str, Any]:
         "freshness_max_hours": float(settings["freshness_max_hours"]),
         "quarantine_max_share": float(settings["quarantine_max_share"]),
         "max_volume_drop_share": float(settings["max_volume_drop_share"]),
-        "risk_stale_after_days": int(
-            settings.get("risk_stale_after_days") or _dbt_var(p, "risk_stale_after_days", 120)
-        ),
+        # the same setting dbt reads for fct_risk_records.is_stale (var risk_stale_after_days)
+        "risk_stale_after_days": int(settings["risk_stale_after_days"]),
     }
     params.update({seed: [] for seed in TAXONOMY_SEEDS})
     if p.warehouse_file.exists():

@@ -634,7 +634,7 @@ def _fct_risk_records() -> list[Any]:
     return [
         _rule("ExpectColumnValuesToBeBetween", "open_risk_reviewed_recently", "warning",
               "An open System Risk Record was reviewed within the staleness limit "
-              "(dbt var risk_stale_after_days).",
+              "(quality.risk_stale_after_days, also the mart's is_stale).",
               column="days_since_last_review", max_value={"$PARAMETER": "risk_stale_after_days"},
               row_condition=_col("is_open") == True),  # noqa: E712
     ]
