@@ -1,7 +1,8 @@
 -- Record x problem: every incident whose level, detection route, cause or development category is
 -- missing or outside the taxonomy seeds, whose product is unknown, or whose lifecycle timestamps
--- are out of order; and every prevention action (not cancelled) without a due date. Cause and development
--- category are decided when an incident closes, so their absence is a problem only once it is done.
+-- are out of order; every prevention action (not cancelled) without a due date; and every release
+-- whose calendar type is in no configured release type (config taxonomies.release_types). Cause and
+-- development category are decided when an incident closes, so their absence is a problem only once it is done.
 with
 
 incidents as (
@@ -13,6 +14,18 @@ incidents as (
 actions as (
 
     select * from {{ ref('fct_prevention_actions') }}
+
+),
+
+releases as (
+
+    select * from {{ ref('fct_releases') }}
+
+),
+
+release_types as (
+
+    select * from {{ ref('int_release_types_configured') }}
 
 ),
 
@@ -105,11 +118,34 @@ action_rows as (
 
 ),
 
+release_rows as (
+
+    select
+        'release' as record_type,
+        releases.release_id as record_id,
+        coalesce(releases.version_name, releases.calendar_title) as record_key,
+        'unknown_release_type' as problem,
+        'release_type' as field_name,
+        releases.release_type as field_value,
+        releases.product_code,
+        releases.calendar_status as status_name,
+        cast(null as varchar) as owner_person_id,
+        cast(null as date) as occurred_month,
+        cast(null as timestamptz) as created_at
+    from releases
+    left join release_types
+        on releases.release_type = release_types.release_type
+    where releases.release_type is not null and release_types.release_type is null
+
+),
+
 unioned as (
 
     select * from incident_rows
     union all
     select * from action_rows
+    union all
+    select * from release_rows
 
 ),
 
