@@ -26,9 +26,10 @@ def _anchor(ns: argparse.Namespace) -> date:
 
     if ns.anchor == "today":
         from datetime import datetime
-        from zoneinfo import ZoneInfo
 
-        day = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+        from shinrai.sandbox.timefmt import JST
+
+        day = datetime.now(JST).date()  # the sandbox organisation's own zone
     else:
         try:
             day = date.fromisoformat(ns.anchor)
@@ -300,7 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--scale", type=float, default=scale, help="sandbox scale factor (default %(default)s)")
         p.add_argument("--anchor", default="today",
                        help="the day sandbox history ends (YYYY-MM-DD, 2026-11-01 or later; default: today in "
-                            "Asia/Tokyo, so the last closed month has data and reminders fall due around now). "
+                            "the sandbox organisation's time zone, so the last closed month has data and "
+                            "reminders fall due around now). "
                             "A later day is the same organisation moved on: it keeps every earlier record")
 
     demo = sub.add_parser("demo", help="run the nightly job once against the built-in sandbox")

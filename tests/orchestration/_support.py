@@ -16,13 +16,14 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from shinrai import config
 from shinrai.airflow_env import airflow_env, components_env, sandbox_connections
 from shinrai.orchestration.stack import AirflowStack, free_port
 
 NIGHTLY = "shinrai_nightly"
 CHASER = "shinrai_chaser"
 REPORT = "shinrai_report"
-TZ = "Asia/Tokyo"
+TZ = config.load().timezone  # the DAGs' zone: the configuration's
 SCALE = 0.1
 
 # Settings for test stacks only: no automatic scheduled runs (only what a test triggers or

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +15,13 @@ from shinrai.orchestration.resources import MARTS, POOLS, PUBLICATION, WAREHOUSE
 from shinrai.settings import PROJECT_ROOT
 
 EXTRACTS = ("extract_jira", "extract_notion", "extract_slack")
+
+
+def _reporting_zone() -> ZoneInfo:
+    """The DAGs' zone: the configuration's, never a copy of it."""
+    from shinrai import config
+
+    return ZoneInfo(config.load().timezone)
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +180,7 @@ def chase_calls(dags, monkeypatch, tmp_path):
 def test_chaser_sends_for_today_from_todays_marts(chase_calls):
     chase, calls = chase_calls
     now = datetime.now(UTC)
-    today = now.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo")).date()
+    today = now.astimezone(_reporting_zone()).date()
     chase(**_chaser_context("scheduled", now, today.isoformat()))
     assert calls == [{"run_date": today, "send": True, "dry_run": None}]
 
@@ -187,11 +195,9 @@ def test_chaser_sends_for_today_from_todays_marts(chase_calls):
     ],
 )
 def test_chaser_never_sends_otherwise(chase_calls, run_type, days_ago, marts, dry_run):
-    from zoneinfo import ZoneInfo
-
     chase, calls = chase_calls
     now = datetime.now(UTC)
-    today = now.astimezone(ZoneInfo("Asia/Tokyo")).date()
+    today = now.astimezone(_reporting_zone()).date()
     as_of = {"today": today.isoformat(), "yesterday": (today - timedelta(days=1)).isoformat(), None: None}[marts]
     chase(**_chaser_context(run_type, now - timedelta(days=days_ago), as_of, dry_run))
     assert len(calls) == 1 and calls[0]["send"] is False
@@ -207,13 +213,11 @@ def test_chaser_never_sends_otherwise(chase_calls, run_type, days_ago, marts, dr
     ],
 )
 def test_chaser_holds_back_as_a_skip_with_the_reason(chase_calls, marts, reason):
-    from zoneinfo import ZoneInfo
-
     from airflow.sdk.exceptions import AirflowSkipException
 
     chase, calls = chase_calls
     now = datetime.now(UTC)
-    yesterday = (now.astimezone(ZoneInfo("Asia/Tokyo")).date() - timedelta(days=1)).isoformat()
+    yesterday = (now.astimezone(_reporting_zone()).date() - timedelta(days=1)).isoformat()
     with pytest.raises(AirflowSkipException, match=reason):
         chase(**_chaser_context("scheduled", now, yesterday if marts else None))
     assert calls == []

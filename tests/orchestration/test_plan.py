@@ -20,7 +20,7 @@ from shinrai.orchestration.plan import (
     window_from_params,
 )
 
-TZ = "Asia/Tokyo"
+TZ = "Asia/Tokyo"  # a fixed UTC+9 zone for these unit tests, passed explicitly (not the configured one)
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)  # 10:30 on 2026-11-24 in Tokyo
 TODAY = date(2026, 11, 24)
 
@@ -177,8 +177,15 @@ def test_chaser_holds_back_with_the_true_reason(marts, expected):
 
 
 def test_backfill_args_select_whole_days_in_the_dag_zone():
+    from zoneinfo import ZoneInfo
+
+    from shinrai import config
+
+    zone = ZoneInfo(config.load().timezone)  # the DAGs' zone, by default
     args = backfill_args("shinrai_nightly", date(2026, 11, 18), date(2026, 11, 20))
     assert args[:4] == ["backfill", "create", "--dag-id", "shinrai_nightly"]
-    assert args[args.index("--from-date") + 1] == "2026-11-18T00:00:00+09:00"
-    assert args[args.index("--to-date") + 1] == "2026-11-20T23:59:59+09:00"
+    assert args[args.index("--from-date") + 1] == datetime(2026, 11, 18, tzinfo=zone).isoformat()
+    assert args[args.index("--to-date") + 1] == datetime(2026, 11, 20, 23, 59, 59, tzinfo=zone).isoformat()
     assert args[args.index("--max-active-runs") + 1] == "1"
+    paris = backfill_args("shinrai_nightly", date(2026, 11, 18), date(2026, 11, 20), tz="Europe/Paris")
+    assert paris[paris.index("--from-date") + 1] == "2026-11-18T00:00:00+01:00"

@@ -242,17 +242,20 @@ def extract_args(run: Mapping[str, Any]) -> dict[str, Any]:
             "confirm_mass_deletion": bool(run.get("confirm_mass_deletion", False))}
 
 
-def backfill_args(dag_id: str, first: date, last: date, tz: str = "Asia/Tokyo", max_active_runs: int = 1,
+def backfill_args(dag_id: str, first: date, last: date, tz: str | None = None, max_active_runs: int = 1,
                   conf: Mapping[str, Any] | None = None) -> list[str]:
     """``airflow backfill create`` arguments for the run dates ``first``..``last`` (inclusive) in ``tz``.
 
     The CLI reads naive dates in Airflow's default time zone (UTC), which would shift a schedule
-    at 02:00 Asia/Tokyo by a day; whole days with an explicit offset select exactly those dates.
-    One run at a time (oldest first), so the marts end up as of ``last``.
+    at 02:00 in a zone ahead of UTC by a day; whole days with an explicit offset select exactly those
+    dates. One run at a time (oldest first), so the marts end up as of ``last``. ``tz`` defaults to
+    the DAGs' zone, the configuration's ``reporting.timezone``.
     """
     import json
 
-    zone = ZoneInfo(tz)
+    from shinrai import config as config_mod
+
+    zone = ZoneInfo(tz or config_mod.load().timezone)
     lo = datetime.combine(first, time(), zone)
     hi = datetime.combine(last, time(23, 59, 59), zone)
     args = ["backfill", "create", "--dag-id", dag_id, "--from-date", lo.isoformat(), "--to-date", hi.isoformat(),

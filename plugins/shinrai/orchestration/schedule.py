@@ -3,8 +3,8 @@ timetable that says so in the UI.
 
 Airflow's ``CronTriggerTimetable`` shows its cron expression (``0 2 * * *``) and a description
 (``At 02:00``) but not its zone, while the UI shows every time in UTC by default: a Tokyo user read
-"0 2 * * *" next to a next run of 17:00. :class:`ZonedCronTriggerTimetable` is that timetable
-with the zone in both texts (``0 2 * * * Asia/Tokyo``, ``At 02:00, Asia/Tokyo``); it is registered
+"0 2 * * *" next to a next run of 17:00 (UTC, for 02:00 at UTC+9). :class:`ZonedCronTriggerTimetable` is that timetable
+with the zone in both texts (``0 2 * * * Europe/Paris``, ``At 02:00, Europe/Paris``); it is registered
 with Airflow by shinrai's provider plugin (:mod:`shinrai.airflow_plugin`), so the DAG processor
 can store it and the scheduler read it back. The zone is read from the configuration when the
 DAG file is parsed (a file read, no network), so changing ``reporting.timezone`` moves the
@@ -20,7 +20,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 
 def zone_name(zone: Any) -> str:
-    """``Asia/Tokyo`` for a named zone, ``+09:00`` for a fixed offset."""
+    """``Europe/Paris`` for a named zone, ``+09:00`` for a fixed offset."""
     return str(getattr(zone, "name", zone))
 
 
