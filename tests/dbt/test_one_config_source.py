@@ -28,6 +28,7 @@ GX_STALE = "select count(*) from marts.fct_risk_records where is_open and days_s
 def test_risk_stale_after_days_moves_the_mart_and_the_gx_rule_together(
         sandbox_build: SandboxBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"
+    home.mkdir()
     for name in ("warehouse.duckdb", "landing", "dbt"):  # a copy: the session's build stays as it is
         source = sandbox_build.home / name
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, home / name)
