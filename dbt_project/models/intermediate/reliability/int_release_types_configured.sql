@@ -30,7 +30,7 @@ configured (release_type, sort_order, source_values, version_pattern) as (
 select
     release_type,
     cast(sort_order as integer) as sort_order,
-    list_transform(source_values, value -> lower(trim(value))) as source_values,
+    list_transform(source_values, lambda value: lower(trim(value))) as source_values,
     version_pattern
 from configured
 

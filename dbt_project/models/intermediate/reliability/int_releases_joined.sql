@@ -128,7 +128,7 @@ shipped as (
             {%- endif %}
             {%- if 'calendar_status' in shipped_by %}
             or coalesce(list_contains(
-                list_transform({{ sql_string_array(var('releases_shipped_statuses')) }}, s -> lower(trim(s))),
+                list_transform({{ sql_string_array(var('releases_shipped_statuses')) }}, lambda status: lower(trim(status))),
                 lower(trim(calendar_status))
             ), false)
             {%- endif %}
