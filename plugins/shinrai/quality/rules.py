@@ -146,6 +146,8 @@ with field_map as (
     select logical_name, field_id from jira.raw.field_map
     where logical_name in ('introduced_at', 'occurred_at', 'detected_at', 'acknowledged_at',
                            'mitigated_at', 'recovered_at')
+      -- a date picker's yyyy-mm-dd is checked by the extractor (validate_issue), not this format
+      and coalesce(reader, 'datetime') = 'datetime'
 ),
 jira_issues as (
     select source_key, payload from jira.raw.incidents where not is_deleted

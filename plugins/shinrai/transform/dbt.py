@@ -44,6 +44,7 @@ def dbt_vars(cfg: config_mod.Config) -> dict[str, Any]:
         "jira_postmortem_link_type": cfg.postmortem_link_type,
         "jira_actions_relation_mode": cfg.actions_relation_mode,
         **({"jira_actions_link_type": cfg.actions_link_type} if cfg.actions_link_type else {}),
+        "jira_cancelled_resolutions": list(cfg.jira_cancelled_resolutions),
         "slack_incident_channel_pattern": cfg.incident_channel_pattern.pattern,
         "slack_incident_key_prefix": cfg.incident_key_prefix,
         "slack_release_channel": cfg.release_channel,
