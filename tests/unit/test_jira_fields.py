@@ -129,7 +129,8 @@ UNSUPPORTED = [
 
 
 def _with(entries):
-    return CATALOGUE + [{"id": f"f{i}", "name": name, "schema": schema} for i, (name, schema, *_r) in enumerate(entries)]
+    return CATALOGUE + [{"id": f"f{i}", "name": name, "schema": schema}
+                        for i, (name, schema, *_r) in enumerate(entries)]
 
 
 @pytest.mark.parametrize(("name", "schema", "need", "reader"), TYPED_FIELDS, ids=[t[0] for t in TYPED_FIELDS])
