@@ -258,3 +258,19 @@ def test_a_malformed_date_picker_value_quarantines(bad):
     fields, field_id = _typed("occurred_at", "Date Picker")
     assert validate_issue(_issue(**{field_id: bad}), fields) == (
         f"field occurred_at ({field_id}) value {bad!r} is not a date (yyyy-mm-dd)")
+
+
+def test_the_sandbox_catalogue_lists_fields_as_jira_does_and_they_resolve(tmp_path):
+    """The sandbox's /field: the shipped mapping resolves to selects and date-time pickers, and the
+    system fields a site may map (components, labels, priority, versions, project) carry a category."""
+    from shinrai.sandbox.jira_schema import field_catalogue
+
+    catalogue = field_catalogue()
+    readers = {logical: m.reader for logical, m in FieldMap.resolve(config.load(), catalogue).fields.items()}
+    assert readers == {logical: "datetime" if logical.endswith("_at") else "option"
+                       for logical in config.JIRA_LOGICAL_FIELDS}
+    for name, reader in [("Components", "name_array"), ("Labels", "string_array"), ("Priority", "name"),
+                         ("Fix versions", "name_array"), ("Project", "key")]:
+        assert FieldMap.resolve(_mapped(tmp_path, product=name), catalogue).fields["product"].reader == reader
+    date_picker = FieldMap.resolve(_mapped(tmp_path, introduced_at="Start date"), catalogue).fields["introduced_at"]
+    assert (date_picker.field_type, date_picker.reader) == ("date", "date")

@@ -350,6 +350,39 @@ def _stg_incidents() -> list[Any]:
     ]
 
 
+STG_JIRA_MULTI_VALUED = f"""
+with issues as (
+    select incident_key as issue_key, incident_id as issue_id, multi_valued_fields
+    from staging.stg_jira__incidents
+    union all
+    select postmortem_key, postmortem_id, multi_valued_fields from staging.stg_jira__postmortems
+    union all
+    select action_key, action_id, multi_valued_fields from staging.stg_jira__actions
+)
+select
+    issues.issue_key as record_key,
+    {_jira_browse_url('raw.payload', 'issues.issue_key')} as record_url,
+    -- the logical fields (jira.fields) that held several values; the configured pick counted
+    nullif(array_to_string(issues.multi_valued_fields, ', '), '') as record_note
+from issues
+left join (
+    select source_id, payload from jira.raw.incidents
+    union all select source_id, payload from jira.raw.postmortems
+    union all select source_id, payload from jira.raw.actions
+) as raw
+    on issues.issue_id = raw.source_id
+"""
+
+
+def _stg_jira_multi_valued() -> list[Any]:
+    return [
+        _rule("ExpectColumnValuesToBeNull", "one_value_per_jira_field", "warning",
+              "Each mapped Jira field holds at most one value (a multi-select, labels, components...): "
+              "where it held several, the configured pick (jira.fields.<name>.pick, default first) counted.",
+              show_note=True, column="record_note"),
+    ]
+
+
 STG_ACTIONS = f"""
 select
     actions.action_key as record_key,
@@ -651,6 +684,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset("raw_quarantine", "raw", "landing", RAW_QUARANTINE, _raw_quarantine),
         Dataset("stg_incidents", "staging", "warehouse", STG_INCIDENTS, _stg_incidents),
         Dataset("stg_actions", "staging", "warehouse", STG_ACTIONS, _stg_actions),
+        Dataset("stg_jira_multi_valued", "staging", "warehouse", STG_JIRA_MULTI_VALUED, _stg_jira_multi_valued),
         Dataset("stg_risk_records", "staging", "warehouse", STG_RISK_RECORDS, _stg_risk_records),
         Dataset("mart_reconciliation", "marts", "warehouse", MART_RECONCILIATION, _mart_reconciliation),
         Dataset("mart_monthly_totals", "marts", "warehouse", MART_MONTHLY_TOTALS, _mart_monthly_totals),

@@ -184,7 +184,7 @@ def field_catalogue() -> list[dict]:
         clauses = [f"cf[{num}]", name] + ([f"{name}{suffix}"] if suffix else [])
         schema = ({"type": "array", "items": ARRAY_ITEMS[custom]} if custom in ARRAY_ITEMS else {"type": ftype})
         out.append({
-            "id": fid, "key": fid, "name": name, "untranslatedName": name, "custom": True, "orderable": True,
+            "id": fid, "key": fid, "name": name, "custom": True, "orderable": True,
             "navigable": True, "searchable": True, "clauseNames": clauses,
             "schema": {**schema, "custom": custom, "customId": num},
         })
