@@ -274,3 +274,9 @@ def test_the_sandbox_catalogue_lists_fields_as_jira_does_and_they_resolve(tmp_pa
         assert FieldMap.resolve(_mapped(tmp_path, product=name), catalogue).fields["product"].reader == reader
     date_picker = FieldMap.resolve(_mapped(tmp_path, introduced_at="Start date"), catalogue).fields["introduced_at"]
     assert (date_picker.field_type, date_picker.reader) == ("date", "date")
+
+
+def test_every_logical_field_declares_what_it_needs():
+    from shinrai.extract.jira import NEEDS
+
+    assert set(NEEDS) == set(config.JIRA_LOGICAL_FIELDS)
