@@ -163,3 +163,16 @@ def test_postmortems_and_actions_read_the_product_field_too(landed: Path) -> Non
         ("Billing", ["product"])]
     assert query(landed, "select product_name, multi_valued_fields from staging.stg_jira__actions") == [
         ("Payments", [])]
+
+
+def test_the_multi_valued_warning_lists_each_issue_with_its_fields(landed: Path) -> None:
+    """The rows of the quality warning one_value_per_jira_field (record_note must be null)."""
+    import duckdb
+
+    from shinrai.quality.rules import STG_JIRA_MULTI_VALUED
+
+    staged(landed, FIRST)
+    with duckdb.connect(str(landed / "warehouse.duckdb"), read_only=True) as con:
+        con.execute(f"attach '{paths().landing_file('jira')}' as jira (read_only)")
+        rows = con.execute(f"select record_key, record_note from ({STG_JIRA_MULTI_VALUED}) order by 1").fetchall()
+    assert rows == [("OPS-1", "product, detection_route"), ("OPS-2", None), ("OPS-3", "product"), ("OPS-4", None)]
