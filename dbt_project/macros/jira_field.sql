@@ -15,16 +15,63 @@
     json_extract_string(fields['{{ field_id }}'], '{{ path }}')
 {%- endmacro %}
 
-{% macro jira_field_text(logical) -%}
-    json_extract_string(fields[fm.{{ logical }}], '$')
+{#- A configured Jira field's values as a list of text (trimmed, empty ones dropped; an empty list
+    when the field is empty or not configured). How the JSON is read depends on the field's type on
+    this site, resolved by the extractor into stg_jira__field_map as `<logical>_reader` (see
+    shinrai.extract.jira.CATEGORY_READERS): a single-value field gives a list of one. -#}
+{% macro jira_field_values(logical) -%}
+    {%- set v = "fields[fm." ~ logical ~ "]" -%}
+    coalesce(list_filter(list_transform(
+        case fm.{{ logical }}_reader
+            when 'option' then [json_extract_string({{ v }}, '$.value')]
+            when 'option_array' then json_extract_string({{ v }}, '$[*].value')
+            when 'cascading' then [case when fm.{{ logical }}_part = 'child'
+                                        then json_extract_string({{ v }}, '$.child.value')
+                                        else json_extract_string({{ v }}, '$.value') end]
+            when 'string_array' then json_extract_string({{ v }}, '$[*]')
+            when 'name_array' then json_extract_string({{ v }}, '$[*].name')
+            when 'name' then [json_extract_string({{ v }}, '$.name')]
+            when 'key' then [json_extract_string({{ v }}, '$.key')]
+            when 'string' then [json_extract_string({{ v }}, '$')]
+            when 'number' then [{{ jira_number_text("json_extract_string(" ~ v ~ ", '$')") }}]
+            when 'user' then [json_extract_string({{ v }}, '$.displayName')]
+            when 'user_array' then json_extract_string({{ v }}, '$[*].displayName')
+        end,
+        value -> nullif(trim(value), '')
+    ), value -> value is not null), []::varchar[])
 {%- endmacro %}
 
-{% macro jira_field_option(logical) -%}
-    nullif(trim(json_extract_string(fields[fm.{{ logical }}], '$.value')), '')
+{#- A JSON number as text, without the trailing `.0` Jira gives an integral number field (3.0 -> 3). -#}
+{% macro jira_number_text(text) -%}
+    case when try_cast({{ text }} as double) = trunc(try_cast({{ text }} as double))
+         then cast(cast(try_cast({{ text }} as double) as hugeint) as varchar)
+         else {{ text }} end
 {%- endmacro %}
 
+{#- The one value that counts among a field's values (jira_field_values): the first or the last, as
+    configured (`pick`); null when there is none. -#}
+{% macro jira_field_pick(logical, values) -%}
+    case when fm.{{ logical }}_pick = 'last' then {{ values }}[-1] else {{ values }}[1] end
+{%- endmacro %}
+
+{#- The logical fields (of those given) whose value held more than one value in this record; each
+    `<logical>_values` must be a column (jira_field_values). -#}
+{% macro jira_multi_valued_fields(logicals) -%}
+    list_filter([
+        {%- for logical in logicals %}
+        case when len({{ logical }}_values) > 1 then '{{ logical }}' end{{ "," if not loop.last }}
+        {%- endfor %}
+    ]::varchar[], name -> name is not null)
+{%- endmacro %}
+
+{#- A configured timestamp field as timestamptz (null when empty, unparseable or not configured): a
+    Jira datetime as is, a date picker's date (no time, no offset) as that day's midnight in the
+    reporting time zone. -#}
 {% macro jira_field_timestamp(logical) -%}
-    try_cast(json_extract_string(fields[fm.{{ logical }}], '$') as timestamptz)
+    case fm.{{ logical }}_reader
+        when 'date' then {{ local_midnight("try_cast(json_extract_string(fields[fm." ~ logical ~ "], '$') as date)") }}
+        else try_cast(json_extract_string(fields[fm.{{ logical }}], '$') as timestamptz)
+    end
 {%- endmacro %}
 
 {#- Ids of the issues linked to this one by a link type (by name, either direction), as a sorted

@@ -24,6 +24,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -48,6 +49,8 @@ JIRA_LOGICAL_FIELDS = (
     "cause_category",
     "development_category",
 )
+# Only these must be mapped; any other logical field may be left out (its staging column is then NULL).
+JIRA_REQUIRED_FIELDS = ("severity", "occurred_at")
 JIRA_STREAMS = ("incidents", "postmortems", "actions")
 RISK_PROPERTIES = (
     "title",
@@ -143,6 +146,18 @@ def did_you_mean(name: str, candidates: list[str]) -> str:
 
 
 @dataclass(frozen=True)
+class JiraFieldOptions:
+    """How a mapped Jira field is read (``jira.fields.<logical>`` given as a mapping).
+
+    ``part``: which level of a cascading select counts; ``pick``: which value counts when the
+    field holds several (multi-select, labels, components, versions).
+    """
+
+    part: Literal["parent", "child"] = "parent"
+    pick: Literal["first", "last"] = "first"
+
+
+@dataclass(frozen=True)
 class NotionDatabase:
     database_id: str
     properties: dict[str, str]
@@ -153,6 +168,7 @@ class Config:
     timezone: str
     languages: tuple[str, ...]
     jira_conn_id: str
+    # the mapped logical fields only (names or ids); options per mapped field in jira_field_options
     jira_fields: dict[str, str]
     jira_jql: dict[str, str]
     postmortem_link_type: str
@@ -199,6 +215,10 @@ class Config:
     release_types: tuple[ReleaseType, ...] = ()
     releases: ReleaseRules = field(default_factory=lambda: ReleaseRules())
     metrics: MetricSettings = field(default_factory=lambda: MetricSettings())
+    # jira.fields given as mappings: part (cascading level) and pick (first/last of several values)
+    jira_field_options: dict[str, JiraFieldOptions] = field(default_factory=dict)
+    # jira.cancelled_resolutions: resolutions (or statuses) meaning the issue owes nothing
+    jira_cancelled_resolutions: tuple[str, ...] = ()
 
 
 # -- the schema ------------------------------------------------------------------------------------
@@ -267,9 +287,33 @@ class _ActionsRelation(_Section):
     link_type: Text | None = None
 
 
+class _JiraField(_Section):
+    name: Text
+    part: Annotated[Literal["parent", "child"], Field(description="'parent' or 'child'")] = "parent"
+    pick: Annotated[Literal["first", "last"], Field(description="'first' or 'last'")] = "first"
+
+
+def _jira_field(value: Any) -> Any:
+    """``severity: Incident Level`` is short for ``severity: {name: Incident Level}``."""
+    if isinstance(value, str):
+        return {"name": value}
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a Jira field name (or id), or a mapping {{name, part, pick}}, got {_short(value)}")
+    return value
+
+
+_JiraFieldValue = Annotated[_JiraField, BeforeValidator(_jira_field)]
+_JiraFields = create_model(  # type: ignore[call-overload]
+    "JiraFields", __base__=_Section,
+    **{key: (_JiraFieldValue, ...) if key in JIRA_REQUIRED_FIELDS else (_JiraFieldValue | None, None)
+       for key in JIRA_LOGICAL_FIELDS},
+)
+
+
 class _Jira(_Section):
     conn_id: Text
-    fields: _required_names("JiraFields", JIRA_LOGICAL_FIELDS)  # type: ignore[valid-type]
+    fields: _JiraFields  # type: ignore[valid-type]
+    cancelled_resolutions: Annotated[list[Text], Field(description="a list of Jira resolution names")] = []
     jql: _required_names("JiraJql", JIRA_STREAMS)  # type: ignore[valid-type]
     postmortem_link_type: Text
     actions_relation: _ActionsRelation
@@ -535,7 +579,9 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
         timezone=f.reporting.timezone,
         languages=tuple(f.reporting.languages),
         jira_conn_id=f.jira.conn_id,
-        jira_fields=dict(f.jira.fields),
+        jira_fields={k: v.name for k, v in f.jira.fields if v is not None},
+        jira_field_options={k: JiraFieldOptions(v.part, v.pick) for k, v in f.jira.fields if v is not None},
+        jira_cancelled_resolutions=tuple(f.jira.cancelled_resolutions),
         jira_jql=dict(f.jira.jql),
         postmortem_link_type=f.jira.postmortem_link_type,
         actions_relation_mode=relation.mode,

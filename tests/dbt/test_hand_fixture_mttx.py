@@ -188,7 +188,10 @@ def land(home: Path) -> None:
     p = paths()
     with LandingStore(p.landing_file("jira"), "jira") as store:
         store.ensure_reference_tables()
-        store.replace_field_map([(logical, fid, logical.title()) for logical, fid in FIELDS.items()])
+        # (logical, id, name, type, reader, part, pick): datetime pickers and single selects
+        store.replace_field_map([(logical, fid, logical.title(), kind, kind, "parent", "first")
+                                 for logical, fid in FIELDS.items()
+                                 for kind in ["datetime" if logical.endswith("_at") else "option"]])
         store.save_page("incidents", INCIDENTS, [], None, "hand-1")
         store.save_page("postmortems", POSTMORTEMS, [], None, "hand-1")
         store.save_page("actions", ACTIONS, [], None, "hand-1")

@@ -29,7 +29,7 @@ def test_a_timestamp_mapped_to_a_select_field_fails_at_resolution_with_nothing_l
     with pytest.raises(config.ConfigError) as err:
         pipeline.extract_jira("run-1")
     assert str(err.value) == (f"config jira.fields.occurred_at: {select_field!r} is an option field; "
-                              "a timestamp needs a datetime field")
+                              "a timestamp needs a datetime or date field")
     assert not [r for r in sandbox.requests if "/search" in r.path]  # not one issue was asked for
     with duckdb.connect(str(paths().landing_file("jira")), read_only=True) as con:
         landed = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0]

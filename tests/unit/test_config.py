@@ -32,9 +32,33 @@ def test_default_configuration_loads_with_sandbox_names():
 
 def test_missing_mapping_is_named_by_its_key(tmp_path: Path):
     tree = _tree()
-    del tree["jira"]["fields"]["detected_at"]
-    with pytest.raises(config.ConfigError, match=r"jira\.fields\.detected_at: is missing"):
+    del tree["jira"]["fields"]["occurred_at"]
+    with pytest.raises(config.ConfigError, match=r"jira\.fields\.occurred_at: is missing"):
         config.load(_write(tmp_path, tree))
+
+
+def test_optional_jira_fields_may_be_left_out_and_mappings_carry_part_and_pick(tmp_path: Path):
+    tree = _tree()
+    del tree["jira"]["fields"]["detected_at"]
+    tree["jira"]["fields"]["product"] = {"name": "Product", "part": "child", "pick": "last"}
+    cfg = config.load(_write(tmp_path, tree))
+    assert "detected_at" not in cfg.jira_fields and cfg.jira_fields["product"] == "Product"
+    assert cfg.jira_field_options["product"] == config.JiraFieldOptions("child", "last")
+    assert cfg.jira_field_options["severity"] == config.JiraFieldOptions("parent", "first")
+    tree["jira"]["fields"]["product"] = {"name": "Product", "pick": "middle"}
+    with pytest.raises(config.ConfigError, match=r"^config jira\.fields\.product\.pick: must be 'first' or 'last'"):
+        config.load(_write(tmp_path, tree))
+    tree["jira"]["fields"]["product"] = 3
+    with pytest.raises(config.ConfigError, match=r"^config jira\.fields\.product: must be a Jira field name"):
+        config.load(_write(tmp_path, tree))
+
+
+def test_cancelled_resolutions_reach_dbt(tmp_path: Path):
+    from shinrai.transform.dbt import dbt_vars
+
+    tree = _tree()
+    tree["jira"]["cancelled_resolutions"] = ["Abandoned"]
+    assert dbt_vars(config.load(_write(tmp_path, tree)))["jira_cancelled_resolutions"] == ["Abandoned"]
 
 
 def test_bad_regex_and_time_zone_are_named(tmp_path: Path):

@@ -14,10 +14,10 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from shinrai.config import Config, ConfigError, did_you_mean
+from shinrai.config import Config, ConfigError, JiraFieldOptions, did_you_mean
 from shinrai.extract.window import window_cursor_key
 from shinrai.hooks.jira import JiraHook
 from shinrai.load.landing import Cursor, LandingStore, Quarantined, Record
@@ -53,29 +53,73 @@ DATETIME_LOGICAL_FIELDS = (
     "mitigated_at",
     "recovered_at",
 )
+CATEGORY_LOGICAL_FIELDS = ("severity", "product", "detection_route", "cause_category", "development_category")
 
-# What each logical field accepts: the ``schema.type`` values of /rest/api/3/field a Jira field
-# mapped to it may have, and what the field is for (the error's words). A logical field not listed
-# takes any type. Only Jira's ``datetime`` carries the time and offset the timestamps need (a
-# ``date`` field would fail validate_issue on every issue, quarantining the whole run); type-aware
-# extraction can widen an entry (a date read as midnight in the reporting zone, say) and add the
-# select fields.
-FIELD_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
-    logical: ("a timestamp", ("datetime",)) for logical in DATETIME_LOGICAL_FIELDS
+# How a Jira field's value is read, by what /rest/api/3/field says of it (``schema.type``, and
+# ``schema.items`` for an array). The reader names are what raw.field_map stores and the staging
+# macros (dbt_project/macros/jira_field.sql) branch on; each turns the issue's value into a list of
+# text values (one for a single-value field), and the configured ``pick`` chooses among them.
+TIMESTAMP_READERS: dict[tuple[str, str | None], str] = {
+    ("datetime", None): "datetime",  # 2024-05-01T10:02:34.255+0900
+    ("date", None): "date",  # 2024-05-01 (a Date Picker): midnight of that day in reporting.timezone
 }
+CATEGORY_READERS: dict[tuple[str, str | None], str] = {
+    ("option", None): "option",  # select, radio buttons: {"value": ...}
+    ("array", "option"): "option_array",  # multi-select, checkboxes: [{"value": ...}]
+    ("option-with-child", None): "cascading",  # {"value": parent, "child": {"value": child}}
+    ("array", "string"): "string_array",  # labels: ["a", "b"]
+    ("array", "component"): "name_array",  # [{"name": ...}]
+    ("array", "version"): "name_array",
+    ("priority", None): "name",  # {"name": ...}
+    ("version", None): "name",
+    ("status", None): "name",
+    ("issuetype", None): "name",
+    ("resolution", None): "name",
+    ("project", None): "key",  # {"key": ...}
+    ("string", None): "string",  # a one-line text field
+    ("number", None): "number",  # 3.0 is read "3"
+    ("user", None): "user",  # {"displayName": ...}
+    ("array", "user"): "user_array",
+}
+# What each logical field needs, the readers that can carry it, and the words of the error.
+NEEDS: dict[str, tuple[str, dict[tuple[str, str | None], str], str]] = {
+    **{logical: ("a timestamp", TIMESTAMP_READERS, "a datetime or date field") for logical in DATETIME_LOGICAL_FIELDS},
+    **{logical: ("a category", CATEGORY_READERS,
+                 "an option, array of option, option-with-child, labels (array of string), array of "
+                 "component, priority, version, array of version, project, status, issuetype, resolution, "
+                 "string, number, user or array of user field")
+       for logical in CATEGORY_LOGICAL_FIELDS},
+}
+# Multi-line text is Atlassian Document Format in API v3 (an object tree, not a value to match).
+RICH_TEXT_CUSTOM = "com.atlassian.jira.plugin.system.customfieldtypes:textarea"
+RICH_TEXT_SYSTEM = ("description", "environment")
 
 
-def _field_type_problem(logical: str, entry: dict[str, Any]) -> str | None:
-    """Why the Jira field ``entry`` (of /field) cannot hold ``logical``; None when its type fits."""
-    if logical not in FIELD_TYPES:
-        return None
-    purpose, accepted = FIELD_TYPES[logical]
+def field_type(entry: dict[str, Any]) -> str | None:
+    """The field's type as the error and raw.field_map say it: ``option``, ``array of version``,
+    ``rich text`` (a multi-line text field), None when /field gives it no schema."""
     schema = entry.get("schema")
-    found = schema.get("type") if isinstance(schema, dict) else None
-    if found in accepted:
+    if not isinstance(schema, dict) or not schema.get("type"):
         return None
+    if schema["type"] == "string" and (schema.get("custom") == RICH_TEXT_CUSTOM
+                                       or schema.get("system") in RICH_TEXT_SYSTEM):
+        return "rich text"
+    if schema["type"] == "array":
+        return f"array of {schema.get('items') or 'unknown'}"
+    return str(schema["type"])
+
+
+def reader_for(logical: str, entry: dict[str, Any]) -> str:
+    """How ``logical`` is read from the Jira field ``entry`` (of /field), or ValueError saying why
+    the field's type cannot carry what the logical field needs."""
+    purpose, readers, accepted = NEEDS[logical]
+    found = field_type(entry)
+    schema = entry.get("schema") if isinstance(entry.get("schema"), dict) else {}
+    key = (schema.get("type"), schema.get("items") if schema.get("type") == "array" else None)
+    if found not in (None, "rich text") and key in readers:
+        return readers[key]
     what = f"{_a(found)} field" if found else "a field without a type"
-    return f"{entry.get('name', entry['id'])!r} is {what}; {purpose} needs {_a(' or '.join(accepted))} field"
+    raise ValueError(f"{entry.get('name', entry['id'])!r} is {what}; {purpose} needs {accepted}")
 
 
 def _a(noun: str) -> str:
@@ -91,10 +135,32 @@ def parse_jira_datetime(value: str) -> datetime:
 
 
 @dataclass(frozen=True)
-class FieldMap:
-    """Logical field -> Jira field id, resolved by name against ``/rest/api/3/field``."""
+class MappedField:
+    """One logical field resolved against /field: where it is and how it is read."""
 
-    ids: dict[str, str]
+    logical: str
+    field_id: str
+    field_name: str | None
+    field_type: str | None
+    reader: str
+    part: str = "parent"
+    pick: str = "first"
+
+    def row(self) -> tuple[str, str, str | None, str | None, str, str, str]:
+        """The raw.field_map row dbt staging reads."""
+        return (self.logical, self.field_id, self.field_name, self.field_type, self.reader, self.part, self.pick)
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """Logical field -> Jira field, resolved by name (or id) against ``/rest/api/3/field``; only
+    the configured logical fields are present."""
+
+    fields: dict[str, MappedField]
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return {logical: mapped.field_id for logical, mapped in self.fields.items()}
 
     @classmethod
     def resolve(cls, config: Config, catalogue: list[dict[str, Any]]) -> FieldMap:
@@ -103,7 +169,7 @@ class FieldMap:
         for entry in catalogue:
             by_id[entry["id"]] = entry
             by_name.setdefault(entry.get("name", ""), []).append(entry["id"])
-        ids: dict[str, str] = {}
+        fields: dict[str, MappedField] = {}
         for logical, name in config.jira_fields.items():
             key = f"jira.fields.{logical}"
             # a field id may be given directly (names are not unique across sites)
@@ -116,14 +182,73 @@ class FieldMap:
                 raise ConfigError(
                     key, f"{len(matches)} Jira fields are named {name!r} ({', '.join(matches)}); give the id"
                 )
-            problem = _field_type_problem(logical, by_id[matches[0]])
-            if problem is not None:
-                raise ConfigError(key, problem)
-            ids[logical] = matches[0]
-        return cls(ids)
+            entry = by_id[matches[0]]
+            try:
+                reader = reader_for(logical, entry)
+            except ValueError as exc:
+                raise ConfigError(key, str(exc)) from None
+            options = config.jira_field_options.get(logical) or JiraFieldOptions()
+            if options.part == "child" and reader != "cascading":
+                raise ConfigError(f"{key}.part", f"{entry.get('name', entry['id'])!r} is "
+                                  f"{_a(field_type(entry) or 'untyped')} field, not a cascading select "
+                                  "(option-with-child): only a cascading select has a child")
+            fields[logical] = MappedField(logical, entry["id"], entry.get("name"), field_type(entry), reader,
+                                          options.part, options.pick)
+        return cls(fields)
 
     def request_fields(self) -> list[str]:
-        return list(BASE_FIELDS) + sorted(set(self.ids.values()))
+        return list(BASE_FIELDS) + sorted(set(self.ids.values()) - set(BASE_FIELDS))
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_object_with(attribute: str) -> Any:
+    return lambda value: isinstance(value, dict) and isinstance(value.get(attribute), str)
+
+
+def _is_list_of(check: Any) -> Any:
+    return lambda value: isinstance(value, list) and all(check(v) for v in value)
+
+
+def _is_timestamp(value: Any) -> bool:
+    try:
+        parse_jira_datetime(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _is_date(value: Any) -> bool:
+    try:  # exactly yyyy-mm-dd: fromisoformat also takes 20240501
+        return isinstance(value, str) and len(value) == 10 and bool(date.fromisoformat(value))
+    except ValueError:
+        return False
+
+
+def _is_cascade(value: Any) -> bool:
+    child = value.get("child") if isinstance(value, dict) else None
+    return _is_object_with("value")(value) and (child is None or _is_object_with("value")(child))
+
+
+# What a value of each reader must look like (what the staging macro reads out of it), and the words
+# of the quarantine reason. An issue whose mapped field is null or absent is fine (the column is NULL).
+VALUE_SHAPES: dict[str, tuple[Any, str]] = {
+    "datetime": (_is_timestamp, "a timestamp"),
+    "date": (_is_date, "a date (yyyy-mm-dd)"),
+    "option": (_is_object_with("value"), "an option (an object with a 'value')"),
+    "option_array": (_is_list_of(_is_object_with("value")), "a list of options"),
+    "cascading": (_is_cascade, "a cascading option (a 'value' and an optional 'child' with a 'value')"),
+    "string_array": (_is_list_of(_is_text), "a list of strings"),
+    "name_array": (_is_list_of(_is_object_with("name")), "a list of objects with a 'name'"),
+    "name": (_is_object_with("name"), "an object with a 'name'"),
+    "key": (_is_object_with("key"), "an object with a 'key'"),
+    "string": (_is_text, "a string"),
+    "number": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    "user": (_is_object_with("displayName"), "a user (an object with a 'displayName')"),
+    "user_array": (_is_list_of(_is_object_with("displayName")), "a list of users"),
+}
 
 
 def validate_issue(issue: Any, fields: FieldMap) -> str | None:
@@ -152,16 +277,19 @@ def validate_issue(issue: Any, fields: FieldMap) -> str | None:
             parse_jira_datetime(body[name])
         except (TypeError, ValueError):
             return f"field {name!r} value {body[name]!r} is not a timestamp"
-    for logical in DATETIME_LOGICAL_FIELDS:
-        field_id = fields.ids.get(logical)
-        value = body.get(field_id) if field_id else None
+    for logical, mapped in fields.fields.items():
+        value = body.get(mapped.field_id)
         if value is None:
             continue
-        try:
-            parse_jira_datetime(value)
-        except (TypeError, ValueError):
-            return f"field {logical} ({field_id}) value {value!r} is not a timestamp"
+        check, what = VALUE_SHAPES[mapped.reader]
+        if not check(value):
+            return f"field {logical} ({mapped.field_id}) value {_short(value)} is not {what}"
     return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _jql_hash(jql: str) -> str:
@@ -212,10 +340,7 @@ class JiraIssueExtractor:
             name: entry["id"] for entry in catalogue for name in entry.get("clauseNames", [])
         }
         self._fields = FieldMap.resolve(self.config, catalogue)
-        names = {entry["id"]: entry.get("name") for entry in catalogue}
-        self.store.replace_field_map(
-            [(logical, field_id, names.get(field_id)) for logical, field_id in self._fields.ids.items()]
-        )
+        self.store.replace_field_map([mapped.row() for mapped in self._fields.fields.values()])
         return self._fields
 
     def jql(self, stream: str, since: datetime | None, until: datetime | None = None) -> str:

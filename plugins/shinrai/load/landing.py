@@ -46,6 +46,8 @@ from shinrai.load.checks import RunPositions, describe, payload_problem, quarant
 from shinrai.load.pending import PendingWrites, StagedRow
 
 log = logging.getLogger(__name__)
+# raw.field_map columns saying how each logical Jira field is read (shinrai.extract.jira.MappedField)
+FIELD_MAP_READING_COLUMNS = ("field_type", "reader", "part", "pick")
 COMMIT_INTERVAL_S = 0.25  # staged pages wait at most this long for their commit (while pages keep coming)
 MAX_STAGED_CHARS = 32_000_000  # or until this much payload text is staged
 CHECKPOINT_THRESHOLD = "64MB"
@@ -687,10 +689,14 @@ class LandingStore:
         self.con.execute(
             """
             create table if not exists raw.field_map (
-                logical_name varchar primary key, field_id varchar not null, field_name varchar
+                logical_name varchar primary key, field_id varchar not null, field_name varchar,
+                field_type varchar, reader varchar, part varchar, pick varchar
             )
             """
         )
+        # a landing file from before type-aware reading: the next resolution fills the new columns
+        for column in FIELD_MAP_READING_COLUMNS:
+            self.con.execute(f"alter table raw.field_map add column if not exists {column} varchar")
         self.con.execute(
             """
             create table if not exists raw.property_map (
@@ -700,14 +706,16 @@ class LandingStore:
             """
         )
 
-    def replace_field_map(self, rows: list[tuple[str, str, str | None]]) -> None:
-        """Record which source field id each logical field resolved to (read by dbt staging)."""
+    def replace_field_map(self, rows: list[tuple[str, str, str | None, str | None, str, str, str]]) -> None:
+        """Record which source field each logical field resolved to and how it is read (logical
+        name, field id, field name, field type, reader, part, pick; read by dbt staging)."""
+        columns = "logical_name, field_id, field_name, " + ", ".join(FIELD_MAP_READING_COLUMNS)
         with self.transaction():
             self.ensure_reference_tables()
-            current = sorted(self.con.execute("select * from raw.field_map").fetchall())
-            if current != sorted(rows):
+            current = sorted(self.con.execute(f"select {columns} from raw.field_map").fetchall())
+            if current != sorted(tuple(r) for r in rows):
                 self.con.execute("delete from raw.field_map")
-                self.con.executemany("insert into raw.field_map values (?, ?, ?)", rows)
+                self.con.executemany(f"insert into raw.field_map ({columns}) values (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def replace_property_map(self, stream: str, rows: list[tuple[str, str, str, str]]) -> None:
         """Record which Notion property each logical property resolved to (read by dbt staging)."""

@@ -146,6 +146,8 @@ with field_map as (
     select logical_name, field_id from jira.raw.field_map
     where logical_name in ('introduced_at', 'occurred_at', 'detected_at', 'acknowledged_at',
                            'mitigated_at', 'recovered_at')
+      -- a date picker's yyyy-mm-dd is checked by the extractor (validate_issue), not this format
+      and coalesce(reader, 'datetime') = 'datetime'
 ),
 jira_issues as (
     select source_key, payload from jira.raw.incidents where not is_deleted
@@ -345,6 +347,39 @@ def _stg_incidents() -> list[Any]:
               "postmortem_required) has one linked.",
               column="postmortem_key",
               row_condition=resolved & (_col("severity_requires_postmortem") == True)),  # noqa: E712
+    ]
+
+
+STG_JIRA_MULTI_VALUED = f"""
+with issues as (
+    select incident_key as issue_key, incident_id as issue_id, multi_valued_fields
+    from staging.stg_jira__incidents
+    union all
+    select postmortem_key, postmortem_id, multi_valued_fields from staging.stg_jira__postmortems
+    union all
+    select action_key, action_id, multi_valued_fields from staging.stg_jira__actions
+)
+select
+    issues.issue_key as record_key,
+    {_jira_browse_url('raw.payload', 'issues.issue_key')} as record_url,
+    -- the logical fields (jira.fields) that held several values; the configured pick counted
+    nullif(array_to_string(issues.multi_valued_fields, ', '), '') as record_note
+from issues
+left join (
+    select source_id, payload from jira.raw.incidents
+    union all select source_id, payload from jira.raw.postmortems
+    union all select source_id, payload from jira.raw.actions
+) as raw
+    on issues.issue_id = raw.source_id
+"""
+
+
+def _stg_jira_multi_valued() -> list[Any]:
+    return [
+        _rule("ExpectColumnValuesToBeNull", "one_value_per_jira_field", "warning",
+              "Each mapped Jira field holds at most one value (a multi-select, labels, components...): "
+              "where it held several, the configured pick (jira.fields.<name>.pick, default first) counted.",
+              show_note=True, column="record_note"),
     ]
 
 
@@ -649,6 +684,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset("raw_quarantine", "raw", "landing", RAW_QUARANTINE, _raw_quarantine),
         Dataset("stg_incidents", "staging", "warehouse", STG_INCIDENTS, _stg_incidents),
         Dataset("stg_actions", "staging", "warehouse", STG_ACTIONS, _stg_actions),
+        Dataset("stg_jira_multi_valued", "staging", "warehouse", STG_JIRA_MULTI_VALUED, _stg_jira_multi_valued),
         Dataset("stg_risk_records", "staging", "warehouse", STG_RISK_RECORDS, _stg_risk_records),
         Dataset("mart_reconciliation", "marts", "warehouse", MART_RECONCILIATION, _mart_reconciliation),
         Dataset("mart_monthly_totals", "marts", "warehouse", MART_MONTHLY_TOTALS, _mart_monthly_totals),

@@ -64,8 +64,19 @@ DEVELOPMENT_CATEGORY = "customfield_10050"
 RANK = "customfield_10019"
 START_DATE = "customfield_10015"
 
-SELECT = "com.atlassian.jira.plugin.system.customfieldtypes:select"
-DATETIME = "com.atlassian.jira.plugin.system.customfieldtypes:datetime"
+CUSTOM_TYPES = "com.atlassian.jira.plugin.system.customfieldtypes:"
+SELECT = CUSTOM_TYPES + "select"
+DATETIME = CUSTOM_TYPES + "datetime"
+DATEPICKER = CUSTOM_TYPES + "datepicker"
+# The element type (/field ``schema.items``) of each array-valued custom field type, as Jira Cloud
+# lists them: a field of one of these custom types has ``schema.type`` ``array``.
+ARRAY_ITEMS: dict[str, str] = {
+    CUSTOM_TYPES + "multiselect": "option",
+    CUSTOM_TYPES + "multicheckboxes": "option",
+    CUSTOM_TYPES + "labels": "string",
+    CUSTOM_TYPES + "multiversion": "version",
+    CUSTOM_TYPES + "multiuserpicker": "user",
+}
 
 # id -> (name, type, custom type, options or None)
 CUSTOM_FIELDS: dict[str, tuple[str, str, str, tuple[str, ...] | None]] = {
@@ -83,7 +94,7 @@ CUSTOM_FIELDS: dict[str, tuple[str, str, str, tuple[str, ...] | None]] = {
         "Development Category", "option", SELECT, DEVELOPMENT_CATEGORIES + UNKNOWN_DEVELOPMENT,
     ),
     RANK: ("Rank", "any", "com.pyxis.greenhopper.jira:gh-lexo-rank", None),
-    START_DATE: ("Start date", "date", "com.atlassian.jira.plugin.system.customfieldtypes:datepicker", None),
+    START_DATE: ("Start date", "date", DATEPICKER, None),
 }
 CUSTOM_FIELD_BY_NAME: dict[str, str] = {v[0]: k for k, v in CUSTOM_FIELDS.items()}
 
@@ -171,9 +182,10 @@ def field_catalogue() -> list[dict]:
         num = int(fid.rsplit("_", 1)[1])
         suffix = {"option": "[Dropdown]", "datetime": "[Time stamp]", "date": "[Date]"}.get(ftype, "")
         clauses = [f"cf[{num}]", name] + ([f"{name}{suffix}"] if suffix else [])
+        schema = ({"type": "array", "items": ARRAY_ITEMS[custom]} if custom in ARRAY_ITEMS else {"type": ftype})
         out.append({
             "id": fid, "key": fid, "name": name, "custom": True, "orderable": True,
             "navigable": True, "searchable": True, "clauseNames": clauses,
-            "schema": {"type": ftype, "custom": custom, "customId": num},
+            "schema": {**schema, "custom": custom, "customId": num},
         })
     return out

@@ -42,8 +42,6 @@ VARS_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile"
 # until those keys land they are passed from here. Owned by the helpers named; the lead deletes this
 # mapping at merge (their dbt_vars lines replace it).
 _PENDING_VARS: dict[str, Any] = {
-    # helper `jira`: jira.cancelled_resolutions
-    "jira_cancelled_resolutions": ["Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce"],
     # helper `notion`: notion.risk_records.closed_statuses
     "risk_closed_statuses": ["Closed", "Done", "Resolved", "完了", "クローズ"],
     # helper `slack`: slack.messages.*
@@ -68,6 +66,7 @@ def dbt_vars(cfg: config_mod.Config) -> dict[str, Any]:
         "jira_postmortem_link_type": cfg.postmortem_link_type,
         "jira_actions_relation_mode": cfg.actions_relation_mode,
         "jira_actions_link_type": cfg.actions_link_type,  # null with mode subtask
+        "jira_cancelled_resolutions": list(cfg.jira_cancelled_resolutions),
         "slack_incident_channel_pattern": cfg.incident_channel_pattern.pattern,
         "slack_incident_key_prefix": cfg.incident_key_prefix,
         "slack_release_channel": cfg.release_channel,

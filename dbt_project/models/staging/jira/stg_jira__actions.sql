@@ -1,5 +1,4 @@
 -- Incremental, not a view: each payload is parsed once, when it lands (see stg_jira__incidents).
-{%- set mapping_hash = local_md5(var('jira_actions_relation_mode') ~ '|' ~ var('jira_actions_link_type')) %}
 {{ config(
     materialized='incremental',
     unique_key='action_id',
@@ -10,11 +9,21 @@
 
 with
 
+field_map as (
+
+    select
+        field_map_row.*,
+        md5(to_json(field_map_row)::varchar || '{{ var("jira_actions_relation_mode") }}|'
+            || '{{ var("jira_actions_link_type", "") | replace("'", "''") }}') as mapping_hash
+    from {{ ref('stg_jira__field_map') }} as field_map_row
+
+),
+
 source as (
 
     select * from {{ source('jira', 'actions') }}
     where not is_deleted
-    {{ landed_since_last_build("select '" ~ mapping_hash ~ "'") }}
+    {{ landed_since_last_build('select mapping_hash from field_map') }}
 
 ),
 
@@ -22,8 +31,10 @@ parsed as (
 
     select
         source.*,
-        {{ jira_fields() }} as fields
+        {{ jira_fields() }} as fields,
+        {{ jira_field_values('product') }} as product_values
     from source
+    cross join field_map as fm
 
 ),
 
@@ -49,6 +60,9 @@ renamed as (
         {{ jira_system('status', '$.statusCategory.key') }} as status_category,
         {{ jira_system('resolution', '$.name') }} as resolution_name,
         {{ jira_system('priority', '$.name') }} as priority_name,
+        -- the configured product field, when actions carry it (products.actions_from: field)
+        {{ jira_field_pick('product', 'product_values') }} as product_name,
+        {{ jira_multi_valued_fields(['product']) }} as multi_valued_fields,
 
         ---------- dates
         try_cast({{ jira_system('duedate') }} as date) as due_date,
@@ -58,9 +72,10 @@ renamed as (
         try_cast({{ jira_system('created') }} as timestamptz) as created_at,
         try_cast({{ jira_system('updated') }} as timestamptz) as updated_at,
         extracted_at,
-        '{{ mapping_hash }}' as mapping_hash
+        fm.mapping_hash
 
     from parsed
+    cross join field_map as fm
 
 )
 

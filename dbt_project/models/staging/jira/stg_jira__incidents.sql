@@ -9,13 +9,16 @@
     post_hook=["{{ delete_vanished('incident_id', source('jira', 'incidents')) }}"]
 ) }}
 
+{%- set categories = ['severity', 'product', 'detection_route', 'cause_category', 'development_category'] %}
+
 with
 
 field_map as (
 
     select
         field_map_row.*,
-        md5(to_json(field_map_row)::varchar) as mapping_hash
+        -- a date picker's day is midnight in the reporting zone: a new zone reparses too
+        md5(to_json(field_map_row)::varchar || '{{ var("reporting_timezone") }}') as mapping_hash
     from {{ ref('stg_jira__field_map') }} as field_map_row
 
 ),
@@ -37,6 +40,19 @@ parsed as (
 
 ),
 
+-- each configured category field's values (one for a select, several for a multi-select, labels...)
+valued as (
+
+    select
+        parsed.*,
+        {%- for logical in categories %}
+        {{ jira_field_values(logical) }} as {{ logical }}_values{{ "," if not loop.last }}
+        {%- endfor %}
+    from parsed
+    cross join field_map as fm
+
+),
+
 renamed as (
 
     select
@@ -54,12 +70,14 @@ renamed as (
         {{ jira_system('status', '$.statusCategory.key') }} as status_category,
         {{ jira_system('priority', '$.name') }} as priority_name,
         {{ jira_system('resolution', '$.name') }} as resolution_name,
-        {{ jira_field_option('severity') }} as severity,
-        {{ jira_field_option('product') }} as product_name,
-        {{ jira_field_option('detection_route') }} as detection_route,
-        {{ jira_field_option('cause_category') }} as cause_category,
-        {{ jira_field_option('development_category') }} as development_category,
+        {{ jira_field_pick('severity', 'severity_values') }} as severity,
+        {{ jira_field_pick('product', 'product_values') }} as product_name,
+        {{ jira_field_pick('detection_route', 'detection_route_values') }} as detection_route,
+        {{ jira_field_pick('cause_category', 'cause_category_values') }} as cause_category,
+        {{ jira_field_pick('development_category', 'development_category_values') }} as development_category,
         coalesce(from_json(fields['labels'], '["VARCHAR"]'), []) as labels,
+        -- the logical fields that held several values here (the pick above chose one)
+        {{ jira_multi_valued_fields(categories) }} as multi_valued_fields,
 
         ---------- timestamps
         {{ jira_field_timestamp('introduced_at') }} as introduced_at,
@@ -75,7 +93,7 @@ renamed as (
         parsed.extracted_at,
         fm.mapping_hash
 
-    from parsed
+    from valued as parsed
     cross join field_map as fm
 
 )

@@ -39,8 +39,10 @@ linked as (
 
     select
         parsed.*,
-        {{ jira_linked_issue_ids(var('jira_postmortem_link_type')) }} as linked_incident_ids
+        {{ jira_linked_issue_ids(var('jira_postmortem_link_type')) }} as linked_incident_ids,
+        {{ jira_field_values('product') }} as product_values
     from parsed
+    cross join field_map as fm
 
 ),
 
@@ -61,7 +63,8 @@ renamed as (
         {{ jira_system('status', '$.name') }} as status_name,
         {{ jira_system('status', '$.statusCategory.key') }} as status_category,
         {{ jira_system('resolution', '$.name') }} as resolution_name,
-        {{ jira_field_option('product') }} as product_name,
+        {{ jira_field_pick('product', 'product_values') }} as product_name,
+        {{ jira_multi_valued_fields(['product']) }} as multi_valued_fields,
 
         ---------- numerics
         len(linked_incident_ids) as linked_incident_count,
