@@ -55,6 +55,7 @@ def dbt_vars(cfg: config_mod.Config) -> dict[str, Any]:
         "reminder_weekly_every_business_days": cfg.chaser_weekly_every_business_days,
         "reminder_escalation_after_business_days": cfg.chaser_escalation_after_business_days,
         "reliability_team_channel": cfg.chaser_team_channel,
+        "risk_closed_statuses": list(cfg.risk_records.closed_statuses),
     }
 
 
