@@ -1,7 +1,7 @@
 """Notion property types against the sandbox over HTTP: a type that cannot carry a logical
 property's meaning fails at resolution naming the key, the property and its type; a relation
-longer than the page object's 25 references is read whole through the page-property endpoint
-(paginated), and the related pages' titles are cached for staging."""
+longer than the page object's 25 references (and a people list, a rollup) is read whole through
+the page-property endpoint (paginated), and the related pages' titles are cached for staging."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from shinrai.settings import PROJECT_ROOT, paths
 
 RELATED = 130  # more than a page object's 25 and than one endpoint page of 100
 PEOPLE = 30
+ROLLED_UP = 40
 
 
 def _config(shinrai_home: Path, monkeypatch: pytest.MonkeyPatch, edit: Any = None) -> None:
@@ -82,6 +83,9 @@ def _linked_pages() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
                 "Issues": {"id": "Is%3Bu", "type": "relation", "relation": [{"id": p} for p in related],
                            "has_more": False},
                 "Owners": {"id": "Ow%3Dn", "type": "people", "people": owners},
+                "Issue keys": {"id": "Kr%3Bo", "type": "rollup", "rollup": {
+                    "type": "array", "function": "show_original",
+                    "array": [{"type": "title", "title": rich(f"INC-{n + 1}")} for n in range(ROLLED_UP)]}},
             }}
     return page, related
 
@@ -108,10 +112,12 @@ def test_relation_and_people_past_25_are_read_whole_through_the_page_property_en
     # the page object is cut as Notion cuts it
     assert len(served["properties"]["Issues"]["relation"]) == 25 and served["properties"]["Issues"]["has_more"]
     assert len(served["properties"]["Owners"]["people"]) == 25
+    assert len(served["properties"]["Issue keys"]["rollup"]["array"]) == 25
 
     source = DataSource("risk_records", "notion.risk_records", "ds", {
         "related_issues": {"name": "Issues", "id": "Is%3Bu", "type": "relation"},
         "assignee": {"name": "Owners", "id": "Ow%3Dn", "type": "people"},
+        "backlog_ticket": {"name": "Issue keys", "id": "Kr%3Bo", "type": "rollup"},
     })
     sandbox.reset_requests()
     with LandingStore(paths().landing_file("notion"), "notion") as store:
@@ -126,10 +132,14 @@ def test_relation_and_people_past_25_are_read_whole_through_the_page_property_en
     assert issues["has_more"] is False
     assert [p["id"] for p in whole["properties"]["Owners"]["people"]] == [
         p["id"] for p in linked["properties"]["Owners"]["people"]]
+    rolled = whole["properties"]["Issue keys"]["rollup"]
+    assert rolled["type"] == "array" and [e["title"][0]["plain_text"] for e in rolled["array"]] == [
+        f"INC-{n + 1}" for n in range(ROLLED_UP)]
     endpoint = [r for r in sandbox.requests if "/properties/" in r.path]
-    # 130 relations: two pages of at most 100 (the second with the first's cursor); 30 people: one
+    # 130 relations: two pages of at most 100 (the second with the first's cursor); 30 people and
+    # 40 rolled-up titles: one each
     assert [(r.path.rsplit("/", 1)[-1], bool(r.query.get("start_cursor"))) for r in endpoint] == [
-        ("Is%3Bu", False), ("Is%3Bu", True), ("Ow%3Dn", False)]
+        ("Is%3Bu", False), ("Is%3Bu", True), ("Ow%3Dn", False), ("Kr%3Bo", False)]
     assert len(titles) == RELATED and titles[issues["relation"][-1]["id"]] == f"INC-{RELATED}"
 
 
