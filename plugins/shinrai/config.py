@@ -65,6 +65,9 @@ RISK_PROPERTIES = (
     "related_issues",
 )
 RELEASE_PROPERTIES = ("title", "product", "release_at", "release_type", "jira_version", "status")
+# the logical properties a site must map; every other one may be left out (its staging column is NULL)
+RISK_REQUIRED = ("title", "status", "recognized_at")
+RELEASE_REQUIRED = ("title", "product", "release_at")
 # reporting.languages: the languages of the report's labels (shinrai/publish/labels.yaml has each)
 REPORT_LANGUAGES = ("en", "ja")
 # A landed record's JSON payload above this many bytes is quarantined instead (landing.max_record_bytes).
@@ -158,9 +161,21 @@ class JiraFieldOptions:
 
 
 @dataclass(frozen=True)
+class NotionProperty:
+    """One logical property's mapping: the Notion property's name, which end of a date range counts
+    (``part``: start or end; None = start), and which value counts when it holds several (``pick``)."""
+
+    name: str
+    part: str | None = None
+    pick: str = "first"
+
+
+@dataclass(frozen=True)
 class NotionDatabase:
     database_id: str
-    properties: dict[str, str]
+    properties: dict[str, NotionProperty]
+    # notion.risk_records.closed_statuses: the statuses that mean a risk is closed (dbt var risk_closed_statuses)
+    closed_statuses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -323,14 +338,40 @@ class _Jira(_Section):
     lookback_minutes: Count
 
 
+class _NotionProperty(_Section):
+    """The long form of a property mapping: ``{name, part, pick}``."""
+
+    name: Text
+    part: Annotated[Literal["start", "end"], Field(description="'start' or 'end' (of a date range)")] | None = None
+    pick: Annotated[Literal["first", "last"], Field(description="'first' or 'last'")] = "first"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        if isinstance(value, str):  # `status: Status` is `{name: Status}`
+            return {"name": value}
+        if not isinstance(value, dict):
+            raise ValueError(f"must be a property name or a mapping {{name, part, pick}}, got {_short(value)}")
+        return value
+
+
+def _property_names(name: str, keys: Sequence[str], required: Sequence[str]) -> type[_Section]:
+    """Logical property -> a Notion property name, or ``{name, part, pick}``; ``required`` must be given."""
+    return create_model(name, __base__=_Section,  # type: ignore[call-overload]
+                        **{key: ((_NotionProperty, ...) if key in required else (_NotionProperty | None, None))
+                           for key in keys})
+
+
 class _RiskRecords(_Section):
     database_id: Text
-    properties: _required_names("RiskProperties", RISK_PROPERTIES)  # type: ignore[valid-type]
+    properties: _property_names("RiskProperties", RISK_PROPERTIES, RISK_REQUIRED)  # type: ignore[valid-type]
+    closed_statuses: Annotated[list[Text], Field(min_length=1, description="a non-empty list of status names")]
 
 
 class _ReleaseCalendar(_Section):
     database_id: Text
-    properties: _required_names("ReleaseProperties", RELEASE_PROPERTIES)  # type: ignore[valid-type]
+    properties: _property_names("ReleaseProperties", RELEASE_PROPERTIES,  # type: ignore[valid-type]
+                                RELEASE_REQUIRED)
 
 
 class _Notion(_Section):
@@ -569,6 +610,15 @@ def _validate(tree: Any) -> _File:
         raise ConfigError(*problems[0], problems=problems) from None
 
 
+def _notion_properties(section: Any) -> dict[str, NotionProperty]:
+    """The mapped logical properties (left-out ones absent), each in the long form."""
+    out = {}
+    for logical, value in section.properties:
+        if value is not None:
+            out[logical] = NotionProperty(value.name, value.part, value.pick)
+    return out
+
+
 def parse(tree: dict[str, Any], source_file: Path) -> Config:
     """Validate a loaded file's tree into :class:`Config`, or raise :class:`ConfigError` (one line)."""
     f = _validate(tree)
@@ -590,9 +640,10 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
         jira_page_size=f.jira.page_size,
         jira_lookback_minutes=f.jira.lookback_minutes,
         notion_conn_id=f.notion.conn_id,
-        risk_records=NotionDatabase(f.notion.risk_records.database_id, dict(f.notion.risk_records.properties)),
+        risk_records=NotionDatabase(f.notion.risk_records.database_id, _notion_properties(f.notion.risk_records),
+                                    tuple(f.notion.risk_records.closed_statuses)),
         release_calendar=NotionDatabase(f.notion.release_calendar.database_id,
-                                        dict(f.notion.release_calendar.properties)),
+                                        _notion_properties(f.notion.release_calendar)),
         notion_lookback_minutes=f.notion.lookback_minutes,
         slack_conn_id=f.slack.conn_id,
         incident_channel_pattern=re.compile(f.slack.incident_channel_pattern),

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from dbt_helpers import query, scalar
 
+from shinrai.extract.notion_types import NEEDS
 from shinrai.load.landing import LandingStore, Record
 from shinrai.settings import paths
 from shinrai.transform import dbt
@@ -199,8 +200,11 @@ def land(home: Path) -> None:
         store.save_page("users", [Record(a, e, None, user(a)) for a, _n, _s, e, _name, _l in PEOPLE], [], None,
                         "hand-1")
     with LandingStore(p.landing_file("notion"), "notion") as store:
-        store.replace_property_map("risk_records", [(k, v, k, "") for k, v in RISK_PROPS.items()])
-        store.replace_property_map("release_calendar", [(k, v, k, "") for k, v in CALENDAR_PROPS.items()])
+        for stream, props, records in (("risk_records", RISK_PROPS, RISKS),
+                                       ("release_calendar", CALENDAR_PROPS, CALENDAR)):
+            store.replace_property_map(stream, [
+                (k, v, k, records[0].payload["properties"][v]["type"], NEEDS[k], "start", "first")
+                for k, v in props.items()])
         store.save_page("risk_records", RISKS, [], None, "hand-1")
         store.save_page("release_calendar", CALENDAR, [], None, "hand-1")
         store.save_page("users", [Record(n, e, None, {"object": "user", "id": n, "name": name, "type": "person",

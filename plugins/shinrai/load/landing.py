@@ -705,6 +705,18 @@ class LandingStore:
             )
             """
         )
+        # how staging reads each Notion property (shinrai.extract.notion_types): its need, the end of a
+        # date range that counts, which of several values counts (added to files landed before them)
+        for column in ("reader", "part", "pick"):
+            self.con.execute(f"alter table raw.property_map add column if not exists {column} varchar")
+        # the titles of pages a Notion relation points at (staging reads a relation's values from them)
+        self.con.execute(
+            """
+            create table if not exists raw.page_titles (
+                page_id varchar primary key, title varchar, fetched_at timestamptz not null
+            )
+            """
+        )
 
     def replace_field_map(self, rows: list[tuple[str, str, str | None, str | None, str, str, str]]) -> None:
         """Record which source field each logical field resolved to and how it is read (logical
@@ -717,18 +729,33 @@ class LandingStore:
                 self.con.execute("delete from raw.field_map")
                 self.con.executemany(f"insert into raw.field_map ({columns}) values (?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def replace_property_map(self, stream: str, rows: list[tuple[str, str, str, str]]) -> None:
-        """Record which Notion property each logical property resolved to (read by dbt staging)."""
+    def replace_property_map(self, stream: str, rows: list[tuple[str, ...]]) -> None:
+        """Record which Notion property each logical property resolved to, and how staging reads it:
+        ``(logical_name, property_name, property_id, property_type, reader, part, pick)``."""
+        columns = "logical_name, property_name, property_id, property_type, reader, part, pick"
         with self.transaction():
             self.ensure_reference_tables()
             current = sorted(self.con.execute(
-                "select logical_name, property_name, property_id, property_type from raw.property_map "
-                "where stream = ?", [stream]).fetchall())
+                f"select {columns} from raw.property_map where stream = ?", [stream]).fetchall())
             if current != sorted(rows):
                 self.con.execute("delete from raw.property_map where stream = ?", [stream])
                 self.con.executemany(
-                    "insert into raw.property_map values (?, ?, ?, ?, ?)", [(stream, *r) for r in rows]
+                    f"insert into raw.property_map (stream, {columns}) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(stream, *r) for r in rows]
                 )
+
+    def page_titles_fetched(self) -> dict[str, datetime | None]:
+        """The related pages whose titles are cached (raw.page_titles), with when each was read."""
+        self.ensure_reference_tables()
+        return dict(self.con.execute("select page_id, fetched_at from raw.page_titles").fetchall())
+
+    def save_page_titles(self, rows: list[tuple[str, str | None, datetime]]) -> None:
+        """Cache related pages' titles ``(page_id, title, fetched_at)`` (insert or replace)."""
+        if not rows:
+            return
+        with self.transaction():
+            self.ensure_reference_tables()
+            self.con.executemany("insert or replace into raw.page_titles values (?, ?, ?)", rows)
 
     def mark_deleted(self, stream: str, source_ids: Iterable[str], run_id: str, *, scope_key: str | None = None,
                      also: Iterable[str] = ()) -> int:

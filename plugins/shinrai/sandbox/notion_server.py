@@ -6,11 +6,13 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 
 from .faults import Injected
 from .httpbase import Request, Response, flat_query
 from .manifest import CALENDAR_DATA_SOURCE_ID, CALENDAR_DATABASE_ID, RISK_DATA_SOURCE_ID, RISK_DATABASE_ID
 from .notion_filter import FilterError, Row, compile_filter, sort_rows
+from .notion_paging import PropertyRequestError, property_item_response, truncate_page
 from .notion_render import (
     WORKSPACE_PAGE_ID,
     bot_json,
@@ -59,6 +61,9 @@ class NotionApp:
         self.base_url = "http://127.0.0.1"
         self._cache: dict[tuple, list[Row]] = {}
         self._index: dict[str, tuple[str, object]] | None = None
+        # other pages this organisation shape serves (e.g. the pages a relation points at): each
+        # provider returns a page id's whole page object, or None (see :meth:`whole_page`)
+        self.page_providers: list[Callable[[str], dict | None]] = []
 
     @property
     def org(self):
@@ -121,6 +126,8 @@ class NotionApp:
                 return self.query(req, oid, raw)
             if kind == "pages" and not rest and m == "GET":
                 return self.page(oid, raw)
+            if kind == "pages" and len(rest) == 2 and rest[0] == "properties" and m == "GET":
+                return self.page_property(req, oid, raw, rest[1])
             if kind == "users" and not rest and m == "GET":
                 return self.user(oid, raw)
         return error(400, "invalid_request_url", "Invalid request URL.")
@@ -171,22 +178,45 @@ class NotionApp:
             "cover": None, "url": f"https://www.notion.so/{db.replace('-', '')}", "public_url": None,
         })
 
-    def page(self, oid: str | None, raw: str) -> Response:
+    def whole_page(self, oid: str | None) -> dict | None:
+        """A page's whole object (no 25-entry cap), by id: a risk record, a calendar entry, or a page
+        from :attr:`page_providers`; None when no page has that id."""
         if self._index is None:
             self._index = {r.page_id: ("risk", r) for r in self.org.risks}
             self._index.update({x.page_id: ("calendar", x) for x in self.org.releases})
         hit = self._index.get(oid or "")
         if hit is not None:
             kind, record = hit
+            title = planted_texts(self.state, "notion").get(record.page_id)  # type: ignore[union-attr]
             if kind == "risk":
                 malformed = (self.state.faults.malformed and self.state.injector.active("notion")
                              and any(d["key"] == oid for d in self.org.malformed))
-                title = planted_texts(self.state, "notion").get(record.page_id)  # type: ignore[union-attr]
-                return ok(risk_page(self.org, record, malformed, title))  # type: ignore[arg-type]
-            title = planted_texts(self.state, "notion").get(record.page_id)  # type: ignore[union-attr]
-            return ok(release_page(self.org, record, title))  # type: ignore[arg-type]
+                return risk_page(self.org, record, malformed, title)  # type: ignore[arg-type]
+            return release_page(self.org, record, title)  # type: ignore[arg-type]
+        for provider in self.page_providers:
+            page = provider(oid or "")
+            if page is not None:
+                return page
+        return None
+
+    def page(self, oid: str | None, raw: str) -> Response:
+        page = self.whole_page(oid)
+        if page is not None:
+            return ok(truncate_page(page))
         return error(404, "object_not_found", f"Could not find page with ID: {raw}. Make sure the relevant pages "
                                               "and databases are shared with your integration.")
+
+    def page_property(self, req: Request, oid: str | None, raw: str, property_id: str) -> Response:
+        """``GET /v1/pages/{page_id}/properties/{property_id}``: the whole value, paginated."""
+        page = self.whole_page(oid)
+        if page is None:
+            return error(404, "object_not_found", f"Could not find page with ID: {raw}. Make sure the relevant "
+                                                  "pages and databases are shared with your integration.")
+        try:
+            return ok(property_item_response(page, property_id, req.arg("start_cursor"), req.arg("page_size"),
+                                             self.base_url))
+        except PropertyRequestError as e:
+            return error(e.status, e.code, str(e))
 
     def query(self, req: Request, oid: str | None, raw: str) -> Response:
         if oid not in DATA_SOURCES:
@@ -223,7 +253,7 @@ class NotionApp:
         page = rows[start:start + size]
         has_more = start + size < len(rows)
         wanted = req.query.get("filter_properties")
-        results = [self._only(r.page(), wanted) for r in page]
+        results = [self._only(truncate_page(r.page()), wanted) for r in page]
         for r in page:
             r.forget()
         return ok({"object": "list", "results": results, "next_cursor": rows[start + size].id if has_more else None,

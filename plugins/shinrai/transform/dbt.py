@@ -42,8 +42,6 @@ VARS_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile"
 # until those keys land they are passed from here. Owned by the helpers named; the lead deletes this
 # mapping at merge (their dbt_vars lines replace it).
 _PENDING_VARS: dict[str, Any] = {
-    # helper `notion`: notion.risk_records.closed_statuses
-    "risk_closed_statuses": ["Closed", "Done", "Resolved", "完了", "クローズ"],
     # helper `slack`: slack.messages.*
     "slack_status_board_pattern": "(ステータスボード|Status board)",
     "slack_declared_pattern": "(インシデントを宣言|Declaring an incident)",
@@ -90,6 +88,7 @@ def dbt_vars(cfg: config_mod.Config) -> dict[str, Any]:
                           for t in cfg.release_types],
         "releases_shipped_by": list(cfg.releases.shipped_by),
         "releases_shipped_statuses": list(cfg.releases.shipped_statuses),
+        "risk_closed_statuses": list(cfg.risk_records.closed_statuses),
     }
 
 

@@ -14,6 +14,13 @@ property_map as (
 
 ),
 
+titles as (
+
+    select map(list(page_id), list(title)) as page_titles
+    from {{ source('notion', 'page_titles') }}
+
+),
+
 parsed as (
 
     select
@@ -27,6 +34,8 @@ properties as (
 
     select
         parsed.*,
+        pm,  -- the property map and the related pages' titles as struct columns, read by the macros
+        titles,
         {{ notion_property('title') }} as title_property,
         {{ notion_property('product') }} as product_property,
         {{ notion_property('release_at') }} as release_at_property,
@@ -35,6 +44,7 @@ properties as (
         {{ notion_property('status') }} as status_property
     from parsed
     cross join property_map as pm
+    cross join titles
 
 ),
 
@@ -46,14 +56,18 @@ renamed as (
         source_key as data_source_id,
 
         ---------- strings
-        {{ notion_text('title_property') }} as title,
-        {{ notion_text('product_property') }} as product_name,
-        {{ notion_text('release_type_property') }} as release_type,
-        nullif(trim({{ notion_text('jira_version_property') }}), '') as jira_version_name,
-        {{ notion_text('status_property') }} as status,
+        {{ notion_pick('title', 'title_property') }} as title,
+        {{ notion_pick('product', 'product_property') }} as product_name,
+        {{ notion_pick('release_type', 'release_type_property') }} as release_type,
+        nullif(trim({{ notion_pick('jira_version', 'jira_version_property') }}), '') as jira_version_name,
+        {{ notion_pick('status', 'status_property') }} as status,
+
+        ---------- lists
+        {{ notion_multi_valued([('product', 'product_property'), ('release_type', 'release_type_property'),
+                                ('status', 'status_property')]) }} as multi_valued_fields,
 
         ---------- timestamps
-        {{ notion_datetime('release_at_property') }} as release_at,
+        {{ notion_timestamp('release_at', 'release_at_property') }} as release_at,
         try_cast(page.created_time as timestamptz) as created_at,
         try_cast(page.last_edited_time as timestamptz) as last_edited_at,
         extracted_at
