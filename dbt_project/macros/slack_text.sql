@@ -20,14 +20,22 @@
                 else nullif(rtrim(array_to_string(list_transform(
                     coalesce(json_extract(element, '$.elements[*]'), []),
                     lambda run: case
-                        when json_type(run, '$.text') = 'VARCHAR' then json_extract_string(run, '$.text')
-                        when json_type(run, '$.url') = 'VARCHAR' then json_extract_string(run, '$.url')
                         -- a rich_text_list item is itself a section of runs: one item a line
                         when json_type(run, '$.elements') = 'ARRAY'
-                            then array_to_string(json_extract_string(run, '$.elements[*].text'), '') || chr(10)
+                            then array_to_string(list_transform(json_extract(run, '$.elements[*]'),
+                                lambda item_run: {{ slack_rich_run_text('item_run') }}), '') || chr(10)
+                        else {{ slack_rich_run_text('run') }}
                     end), ''), chr(10)), '')
             end), chr(10)), '')
     ), '')
+{%- endmacro %}
+
+{#- A rich text run: its text (text, and a link's label), else a link's address. -#}
+{% macro slack_rich_run_text(run) -%}
+    case
+        when json_type({{ run }}, '$.text') = 'VARCHAR' then json_extract_string({{ run }}, '$.text')
+        when json_type({{ run }}, '$.url') = 'VARCHAR' then json_extract_string({{ run }}, '$.url')
+    end
 {%- endmacro %}
 
 {#- The text of a list of blocks (JSON[]), one block per line group, blocks whose text equals

@@ -4,9 +4,11 @@
 --   display_name  the Slack user, the only one, whose real_name, profile.display_name or
 --                 profile.real_name is the person's Jira or Notion name (macro person_name_key):
 --                 for accounts whose e-mail Jira hides by profile visibility.
--- Each person takes the candidate of the first method that finds one. A Slack user two people
--- lead to goes to the one found by the earlier method; two found the same way get nobody. A person
--- left without a Slack user says why in slack_match_problem (the chaser never DMs a guess).
+-- Each person takes the candidate of the first method that finds one. Among the Jira accounts
+-- (and, apart, among the Notion users) a Slack user goes to the one found by the earliest method;
+-- two found the same way get nobody. A Jira account and a Notion user matched to the same Slack
+-- user are one person. A person left without a Slack user says why in slack_match_problem (the
+-- chaser never DMs a guess).
 -- Bots and app accounts are left out. A person is flagged as having left when Jira deactivated
 -- the account or Slack deactivated the member. People with no e-mail and no Slack match stay
 -- separate rows keyed by their source id. (DECISIONLOG: people matching.)
@@ -151,21 +153,37 @@ best as (
 
 ),
 
+accounts as (
+
+    -- a person is a Jira account, a Notion user, or both (the same e-mail)
+    select person_id, 'jira' as source from jira_keyed
+    union all
+    select person_id, 'notion' as source from notion_keyed
+
+),
+
 contested as (
 
+    -- per source, a Slack user goes to the one person found by the earliest method; a tie gets nobody
     select
-        *,
-        min(match_rank) over (partition by slack_person_id) as best_rank_for_slack_person,
-        count(*) over (partition by slack_person_id, match_rank) as people_at_rank
+        best.*,
+        accounts.source,
+        min(best.match_rank) over (partition by best.slack_person_id, accounts.source) as winning_rank,
+        count(*) over (partition by best.slack_person_id, accounts.source, best.match_rank) as people_at_rank
     from best
+    inner join accounts
+        on best.person_id = accounts.person_id
 
 ),
 
 matched as (
 
-    -- a Slack user goes to the one person found by the earliest method; a tie matches nobody
-    select person_id, slack_person_id, matched_by from contested
-    where match_rank = best_rank_for_slack_person and people_at_rank = 1
+    -- matched: won the Slack user in every source the person is in
+    select person_id, any_value(slack_person_id) as slack_person_id, any_value(matched_by) as matched_by,
+        any_value(match_rank) as match_rank
+    from contested
+    group by person_id
+    having bool_and(match_rank = winning_rank and people_at_rank = 1)
 
 ),
 
@@ -174,23 +192,22 @@ problems as (
     select
         people.person_id,
         case
-            when contested.person_id is not null and contested.match_rank > contested.best_rank_for_slack_person
+            when bool_or(contested.match_rank > contested.winning_rank)
                 then 'slack_user_matched_to_another_person'
-            when contested.person_id is not null
+            when bool_or(contested.person_id is not null)
                 then 'display_name_shared_by_several_people'
-            when {{ 'true' if name_rank else 'false' }} and name_hits.slack_people > 1
+            when {{ 'true' if name_rank else 'false' }} and max(name_hits.slack_people) > 1
                 then 'display_name_ambiguous_in_slack'
             when people.person_id not like 'email:%'
                 then 'no_email'
         end as slack_match_problem
     from people
-    left join matched
-        on people.person_id = matched.person_id
     left join contested
         on people.person_id = contested.person_id
     left join name_hits
         on people.person_id = name_hits.person_id
-    where matched.person_id is null
+    where people.person_id not in (select person_id from matched)
+    group by people.person_id
 
 ),
 
@@ -211,14 +228,37 @@ slack_alone as (
 
 person_slack as (
 
-    select people.person_id, matched.slack_person_id, matched.matched_by, problems.slack_match_problem
-    from people
-    left join matched
-        on people.person_id = matched.person_id
-    left join problems
-        on people.person_id = problems.person_id
+    -- a Jira account and a Notion user matched to the same Slack user are one person (named by
+    -- the Jira side); people not matched stay as they are; then the Slack-only members
+    select
+        coalesce(
+            max(matched.person_id) filter (where jira_keyed.person_id is not null),
+            max(matched.person_id)
+        ) as person_id,
+        max(matched.person_id) filter (where jira_keyed.person_id is not null) as jira_person_id,
+        max(matched.person_id) filter (where notion_keyed.person_id is not null) as notion_person_id,
+        matched.slack_person_id,
+        arg_min(matched.matched_by, matched.match_rank) as matched_by,
+        null as slack_match_problem
+    from matched
+    left join jira_keyed
+        on matched.person_id = jira_keyed.person_id
+    left join notion_keyed
+        on matched.person_id = notion_keyed.person_id
+    group by matched.slack_person_id
     union all
-    select person_id, slack_person_id, 'slack_only' as matched_by, null as slack_match_problem
+    select
+        problems.person_id,
+        problems.person_id as jira_person_id,
+        problems.person_id as notion_person_id,
+        null as slack_person_id,
+        null as matched_by,
+        problems.slack_match_problem
+    from problems
+    union all
+    select
+        person_id, null as jira_person_id, null as notion_person_id, slack_person_id,
+        'slack_only' as matched_by, null as slack_match_problem
     from slack_alone
 
 ),
@@ -243,9 +283,9 @@ joined as (
         coalesce(not jira_keyed.is_active, false) or coalesce(slack_keyed.is_deactivated, false) as has_left
     from person_slack
     left join jira_keyed
-        on person_slack.person_id = jira_keyed.person_id
+        on person_slack.jira_person_id = jira_keyed.person_id
     left join notion_keyed
-        on person_slack.person_id = notion_keyed.person_id
+        on person_slack.notion_person_id = notion_keyed.person_id
     left join slack_keyed
         on person_slack.slack_person_id = slack_keyed.slack_person_id
 
