@@ -179,6 +179,20 @@ class NotionDatabase:
 
 
 @dataclass(frozen=True)
+class SlackMessagePatterns:
+    """The incident-channel posts dbt recognises (int_slack_messages_classified), by what they say."""
+
+    status_board: re.Pattern[str]
+    declared: re.Pattern[str]
+    ended: re.Pattern[str]
+    status_update: re.Pattern[str]
+
+
+# people.match_by: e-mail, then (an e-mail hidden by profile visibility) a name exactly one Slack user has
+PEOPLE_MATCH_BY: tuple[str, ...] = ("email", "display_name")
+
+
+@dataclass(frozen=True)
 class Config:
     timezone: str
     languages: tuple[str, ...]
@@ -204,6 +218,8 @@ class Config:
     resume_pattern: re.Pattern[str]
     product_pattern: re.Pattern[str]
     incident_pattern: re.Pattern[str]
+    # slack.messages.*: what the incident-channel posts say (dbt classifies them with these)
+    message_patterns: SlackMessagePatterns
     slack_rate_mode: str
     slack_lookback_days: int
     slack_resweep_days: int
@@ -214,6 +230,8 @@ class Config:
     chaser_jira_comments: bool
     chaser_dry_run: bool
     source_file: Path
+    # people.match_by: how a Jira or Notion person is found in Slack, in order of precedence
+    people_match_by: tuple[str, ...] = PEOPLE_MATCH_BY
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     # duckdb.memory_limit: the buffer pool of each step's DuckDB (landing, dbt, quality checks)
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
@@ -381,6 +399,13 @@ class _Notion(_Section):
     lookback_minutes: Count
 
 
+class _SlackMessages(_Section):
+    status_board: _regex()  # type: ignore[valid-type]
+    declared: _regex()  # type: ignore[valid-type]
+    ended: _regex()  # type: ignore[valid-type]
+    status_update: _regex()  # type: ignore[valid-type]
+
+
 class _Slack(_Section):
     conn_id: Text
     incident_channel_pattern: _regex("number")  # type: ignore[valid-type]
@@ -390,6 +415,7 @@ class _Slack(_Section):
     resume_pattern: _regex()  # type: ignore[valid-type]
     product_pattern: _regex("product")  # type: ignore[valid-type]
     incident_pattern: _regex("incident")  # type: ignore[valid-type]
+    messages: _SlackMessages
     rate_mode: Annotated[Literal["standard", "non_marketplace"], Field(description="'standard' or 'non_marketplace'")]
     lookback_days: Count
     resweep_days: Count
@@ -431,6 +457,20 @@ class _Chaser(_Section):
     reliability_team_channel: Text
     jira_comments: bool
     dry_run: bool
+
+
+class _People(_Section):
+    match_by: Annotated[
+        list[Literal["email", "display_name"]],
+        Field(min_length=1, description="a non-empty list of email and display_name, each at most once "
+                                        "(the order is the precedence)")] = list(PEOPLE_MATCH_BY)
+
+    @field_validator("match_by")
+    @classmethod
+    def _once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"must name each way at most once, got {value!r}")
+        return value
 
 
 _QUALITY = QualitySettings()
@@ -515,12 +555,13 @@ class _File(_Section):
     taxonomies: _Taxonomies = Field(default_factory=lambda: _Taxonomies())
     releases: _Releases
     metrics: _Metrics = Field(default_factory=lambda: _Metrics())
+    people: _People = Field(default_factory=lambda: _People())
 
     @model_validator(mode="before")
     @classmethod
     def _empty_sections(cls, tree: Any) -> Any:
         if isinstance(tree, dict):  # `quality:` with every key commented out is an empty section
-            optional = ("pacing", "duckdb", "landing", "quality", "taxonomies", "metrics")
+            optional = ("pacing", "duckdb", "landing", "quality", "taxonomies", "metrics", "people")
             return {k: v for k, v in tree.items() if not (v is None and k in optional)}
         return tree
 
@@ -653,6 +694,7 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
         resume_pattern=re.compile(f.slack.resume_pattern),
         product_pattern=re.compile(f.slack.product_pattern),
         incident_pattern=re.compile(f.slack.incident_pattern),
+        message_patterns=SlackMessagePatterns(**{k: re.compile(v) for k, v in f.slack.messages}),
         slack_rate_mode=f.slack.rate_mode,
         slack_lookback_days=f.slack.lookback_days,
         slack_resweep_days=f.slack.resweep_days,
@@ -673,6 +715,7 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
                             for t in f.taxonomies.release_types),
         releases=ReleaseRules(tuple(f.releases.shipped_by), tuple(f.releases.shipped_statuses)),
         metrics=MetricSettings(**dict(f.metrics)),
+        people_match_by=tuple(f.people.match_by),
     )
 
 

@@ -296,3 +296,41 @@ def test_a_release_type_without_values_means_its_code_and_metrics_have_defaults(
 ])
 def test_release_rules_and_metrics_are_validated(tmp_path: Path, change, line):
     assert _refusal(tmp_path, change) == line
+
+
+# -- slack.messages and people.match_by: validated here, passed to dbt as vars -------------------------
+
+def test_slack_message_patterns_and_people_matching_reach_dbt(tmp_path: Path):
+    """The incident-channel patterns were dbt_project.yml vars that the configuration could not
+    change; now they are config keys and each reaches dbt under its var name."""
+    from shinrai.transform.dbt import dbt_vars
+
+    tree = _tree()
+    tree["slack"]["messages"]["declared"] = "(We have an incident)"
+    tree["people"] = {"match_by": ["display_name", "email"]}
+    cfg = config.load(_write(tmp_path, tree))
+    passed = dbt_vars(cfg)
+    assert passed["slack_declared_pattern"] == "(We have an incident)"
+    assert passed["slack_status_board_pattern"] == tree["slack"]["messages"]["status_board"]
+    assert passed["slack_ended_pattern"] == tree["slack"]["messages"]["ended"]
+    assert passed["slack_status_update_pattern"] == tree["slack"]["messages"]["status_update"]
+    assert passed["people_match_by"] == ["display_name", "email"]
+    del tree["people"]
+    assert config.load(_write(tmp_path, tree)).people_match_by == ("email", "display_name")
+
+
+@pytest.mark.parametrize(("change", "line"), [
+    (lambda t: t["slack"]["messages"].update(ended="(Incident response ended"),
+     "config slack.messages.ended: is not a valid regular expression (missing ), unterminated subpattern at "
+     "position 0)"),
+    (lambda t: t["slack"]["messages"].pop("status_update"), "config slack.messages.status_update: is missing"),
+    (lambda t: t["people"].update(match_by=["email", "phone"]),
+     "config people.match_by[1]: must be 'email' or 'display_name', got 'phone'"),
+    (lambda t: t["people"].update(match_by=["email", "email"]),
+     "config people.match_by: must name each way at most once, got ['email', 'email']"),
+    (lambda t: t["people"].update(match_by=[]),
+     "config people.match_by: must be a non-empty list of email and display_name, each at most once (the order "
+     "is the precedence), got []"),
+])
+def test_slack_messages_and_people_are_one_line_naming_the_key(tmp_path: Path, change, line):
+    assert _refusal(tmp_path, change) == line

@@ -37,26 +37,12 @@ VARS_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile"
                            "docs", "source", "run-operation"})
 
 
-# Vars whose configuration keys other parts of issue 15 add (jira.cancelled_resolutions,
-# notion.risk_records.closed_statuses, slack.messages.*): their dbt_project.yml defaults are gone, so
-# until those keys land they are passed from here. Owned by the helpers named; the lead deletes this
-# mapping at merge (their dbt_vars lines replace it).
-_PENDING_VARS: dict[str, Any] = {
-    # helper `slack`: slack.messages.*
-    "slack_status_board_pattern": "(ステータスボード|Status board)",
-    "slack_declared_pattern": "(インシデントを宣言|Declaring an incident)",
-    "slack_ended_pattern": "(対応終了を宣言|Incident response ended)",
-    "slack_status_update_pattern": "(状況更新|Status update)",
-}
-
-
 def dbt_vars(cfg: config_mod.Config) -> dict[str, Any]:
     """Every var dbt reads, from the configuration: dbt_project.yml holds no defaults (one home per
     setting), so a var missing here fails dbt's compilation naming it ("Required var ... not found")
     instead of silently taking a stale copy."""
     metrics = cfg.metrics
     return {
-        **_PENDING_VARS,
         "reporting_timezone": cfg.timezone,
         # "today" for every as-of figure; null = the current date in the reporting time zone
         # (tests, backfills and the chaser pin it through extra_vars)
@@ -72,6 +58,11 @@ def dbt_vars(cfg: config_mod.Config) -> dict[str, Any]:
         "slack_resume_pattern": cfg.resume_pattern.pattern,
         "slack_product_pattern": cfg.product_pattern.pattern,
         "slack_incident_pattern": cfg.incident_pattern.pattern,
+        "slack_status_board_pattern": cfg.message_patterns.status_board.pattern,
+        "slack_declared_pattern": cfg.message_patterns.declared.pattern,
+        "slack_ended_pattern": cfg.message_patterns.ended.pattern,
+        "slack_status_update_pattern": cfg.message_patterns.status_update.pattern,
+        "people_match_by": list(cfg.people_match_by),
         "reminder_heads_up_business_days": cfg.chaser_heads_up_business_days,
         "reminder_weekly_every_business_days": cfg.chaser_weekly_every_business_days,
         "reminder_escalation_after_business_days": cfg.chaser_escalation_after_business_days,

@@ -6,7 +6,10 @@
     source_landed_at already processed with the current patterns, less var
     incremental_lookback_minutes (a worker with a slow clock; reprocessing is idempotent).
     Changing a Slack pattern var changes patterns_hash, so the watermark is empty and
-    everything is reclassified.
+    everything is reclassified (the hash also names the text read, `full_text`: rows classified
+    from the bare `text` by an older version are reclassified once).
+  - The patterns read `full_text` (text, attachments and blocks), not the bare `text`: webhook
+    and deploy bots post freeze and status messages in attachments with an empty `text`.
   - Deletions: the post-hook drops rows whose message is no longer live in staging (a cheap
     anti-join on ids; DuckDB prunes the JSON columns of the view).
 -#}
@@ -14,7 +17,8 @@
     var('slack_incident_channel_pattern'), var('slack_incident_key_prefix'), var('slack_release_channel'),
     var('slack_freeze_pattern'), var('slack_resume_pattern'), var('slack_product_pattern'),
     var('slack_incident_pattern'), var('slack_status_board_pattern'), var('slack_declared_pattern'),
-    var('slack_ended_pattern'), var('slack_status_update_pattern')] | join('|')) -%}
+    var('slack_ended_pattern'), var('slack_status_update_pattern'),
+    'full_text'] | join('|')) -%}
 
 {{ config(
     materialized='incremental',
@@ -81,26 +85,26 @@ classified as (
         case
             when subtype is not null and subtype not in ('bot_message', 'thread_broadcast', 'me_message', 'file_share')
                 then 'system'
-            when is_release_channel and {{ regex_matches('message_text', 'slack_freeze_pattern') }}
+            when is_release_channel and {{ regex_matches('full_text', 'slack_freeze_pattern') }}
                 then 'release_freeze'
-            when is_release_channel and {{ regex_matches('message_text', 'slack_resume_pattern') }}
+            when is_release_channel and {{ regex_matches('full_text', 'slack_resume_pattern') }}
                 then 'release_resume'
             when is_release_channel
                 then 'announcement'
-            when {{ regex_matches('message_text', 'slack_status_board_pattern') }}
+            when {{ regex_matches('full_text', 'slack_status_board_pattern') }}
                 and (bot_id is not null or subtype = 'bot_message')
                 then 'status_board'
-            when {{ regex_matches('message_text', 'slack_declared_pattern') }}
+            when {{ regex_matches('full_text', 'slack_declared_pattern') }}
                 then 'declared'
-            when {{ regex_matches('message_text', 'slack_ended_pattern') }}
+            when {{ regex_matches('full_text', 'slack_ended_pattern') }}
                 then 'ended'
-            when {{ regex_matches('message_text', 'slack_status_update_pattern') }}
+            when {{ regex_matches('full_text', 'slack_status_update_pattern') }}
                 then 'status_update'
             else 'chatter'
         end as message_kind,
-        case when is_release_channel then trim({{ regex_group('message_text', 'slack_product_pattern', 'product') }}) end
+        case when is_release_channel then trim({{ regex_group('full_text', 'slack_product_pattern', 'product') }}) end
             as product_label,
-        case when is_release_channel then {{ regex_group('message_text', 'slack_incident_pattern', 'incident') }} end
+        case when is_release_channel then {{ regex_group('full_text', 'slack_incident_pattern', 'incident') }} end
             as mentioned_incident_key,
         posted_at,
         edited_at,

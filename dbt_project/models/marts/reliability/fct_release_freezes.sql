@@ -1,7 +1,10 @@
 -- One row per release-freeze window, paired from the release channel's workflow posts: a freeze
--- post opens a window for (product, incident); the first resume post for the same product and
--- incident at or after it closes it. A repeated freeze post while already frozen is folded into
--- the open window; a resume with no open window is ignored. Open windows run to the as-of date.
+-- post opens a window for (product, incident). A resume closes the open window of the same product
+-- and incident; a resume that names no incident closes every open window of its product (teams
+-- often post "resumed" with the product only: pairing on both would leave those freezes open for
+-- ever). A freeze that names no incident is closed only by a resume naming none. A repeated freeze
+-- post while already frozen is folded into the open window; a resume with no open window is
+-- ignored. Open windows run to the as-of date. (DECISIONLOG: freeze pairing.)
 with
 
 posts as (
@@ -39,20 +42,45 @@ events as (
 
 ),
 
+freeze_keys as (
+
+    -- every (product, incident) a freeze was posted for: one pairing stream each
+    select distinct product_code, pairing_incident_key from events
+    where message_kind = 'release_freeze'
+
+),
+
+streams as (
+
+    -- a stream's posts: its freezes, the resumes naming its incident, and its product's resumes
+    -- that name no incident
+    select
+        freeze_keys.pairing_incident_key as stream_key,
+        events.*
+    from freeze_keys
+    inner join events
+        on freeze_keys.product_code = events.product_code
+        and (
+            events.pairing_incident_key = freeze_keys.pairing_incident_key
+            or (events.message_kind = 'release_resume' and events.pairing_incident_key = '')
+        )
+
+),
+
 sequenced as (
 
     select
         *,
         lag(message_kind) over (
-            partition by product_code, pairing_incident_key order by posted_at, message_id
+            partition by product_code, stream_key order by posted_at, message_id
         ) as previous_kind
-    from events
+    from streams
 
 ),
 
 freeze_starts as (
 
-    -- a freeze opens a window unless the previous post for the same key was also a freeze
+    -- a freeze opens a window unless the previous post of its stream was also a freeze
     select * from sequenced
     where message_kind = 'release_freeze'
         and (previous_kind is null or previous_kind = 'release_resume')
@@ -61,7 +89,7 @@ freeze_starts as (
 
 resumes as (
 
-    select * from events
+    select * from streams
     where message_kind = 'release_resume'
 
 ),
@@ -73,14 +101,14 @@ paired as (
         freeze_starts.product_code,
         freeze_starts.product_label,
         freeze_starts.incident_key,
-        freeze_starts.pairing_incident_key,
+        freeze_starts.stream_key,
         freeze_starts.posted_at as frozen_at,
         resumes.message_id as resume_message_id,
         resumes.posted_at as resumed_at
     from freeze_starts
     asof left join resumes
         on freeze_starts.product_code = resumes.product_code
-        and freeze_starts.pairing_incident_key = resumes.pairing_incident_key
+        and freeze_starts.stream_key = resumes.stream_key
         and freeze_starts.posted_at <= resumes.posted_at
 
 ),
@@ -89,14 +117,14 @@ reposts as (
 
     select
         paired.release_freeze_id,
-        count(events.message_id) as repeated_freeze_post_count
+        count(streams.message_id) as repeated_freeze_post_count
     from paired
-    inner join events
-        on paired.product_code = events.product_code
-        and paired.pairing_incident_key = events.pairing_incident_key
-        and events.message_kind = 'release_freeze'
-        and events.posted_at > paired.frozen_at
-        and (paired.resumed_at is null or events.posted_at < paired.resumed_at)
+    inner join streams
+        on paired.product_code = streams.product_code
+        and paired.stream_key = streams.stream_key
+        and streams.message_kind = 'release_freeze'
+        and streams.posted_at > paired.frozen_at
+        and (paired.resumed_at is null or streams.posted_at < paired.resumed_at)
     group by paired.release_freeze_id
 
 ),

@@ -17,7 +17,11 @@ parsed as (
         from_json(payload, '{
             "ts": "VARCHAR", "thread_ts": "VARCHAR", "user": "VARCHAR", "bot_id": "VARCHAR",
             "subtype": "VARCHAR", "text": "VARCHAR", "reply_count": "VARCHAR", "edited": {"ts": "VARCHAR"},
-            "blocks": [{"text": {"text": "VARCHAR"}}]
+            "blocks": ["JSON"],
+            "attachments": [{
+                "fallback": "VARCHAR", "pretext": "VARCHAR", "title": "VARCHAR", "text": "VARCHAR",
+                "fields": [{"title": "VARCHAR", "value": "VARCHAR"}], "blocks": ["JSON"]
+            }]
         }') as message
     from source
 
@@ -39,8 +43,16 @@ renamed as (
         -- app and workflow posts may carry their content in blocks only
         coalesce(
             nullif(message.text, ''),
-            nullif(array_to_string(list_transform(message.blocks, lambda block: block.text.text), chr(10)), '')
+            nullif(array_to_string(
+                list_transform(message.blocks, lambda block: json_extract_string(block, '$.text.text')), chr(10)), '')
         ) as message_text,
+        -- what the classification patterns read: the text, then the attachments' and the blocks'
+        -- text (bots and webhooks often post with an empty `text`), see macros/slack_text.sql
+        nullif(concat_ws(chr(10),
+            nullif(message.text, ''),
+            {{ slack_attachments_text('message.attachments') }},
+            {{ slack_blocks_text('message.blocks', "nullif(message.text, '')") }}
+        ), '') as full_text,
 
         ---------- numerics
         coalesce(try_cast(message.reply_count as integer), 0) as reply_count,

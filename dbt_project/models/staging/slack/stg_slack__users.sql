@@ -21,6 +21,8 @@ renamed as (
         coalesce(json_extract_string(payload, '$.real_name'), json_extract_string(payload, '$.profile.real_name'))
             as real_name,
         nullif(json_extract_string(payload, '$.profile.display_name'), '') as display_name,
+        -- the profile's own full name: dim_people also matches people by it (people.match_by)
+        nullif(json_extract_string(payload, '$.profile.real_name'), '') as profile_real_name,
         json_extract_string(payload, '$.tz') as time_zone,
 
         ---------- booleans
