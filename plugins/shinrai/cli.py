@@ -167,7 +167,7 @@ def cmd_sandbox_serve(ns: argparse.Namespace) -> int:
 
     serve(
         seed=ns.seed, scale=ns.scale, anchor=_anchor(ns), host=ns.host,
-        jira_port=ns.jira_port, notion_port=ns.notion_port, slack_port=ns.slack_port,
+        jira_port=ns.jira_port, notion_port=ns.notion_port, slack_port=ns.slack_port, shape=ns.shape,
     )
     return 0
 
@@ -318,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--jira-port", type=int, default=18081)
     serve.add_argument("--notion-port", type=int, default=18082)
     serve.add_argument("--slack-port", type=int, default=18083)
+    serve.add_argument("--shape", default="default", choices=("default", "kaisha", "multi"),
+                       help="the same organisation in another representation; its config is "
+                            "plugins/shinrai/sandbox/shapes/<shape>.yaml (default %(default)s)")
     serve.set_defaults(func=cmd_sandbox_serve)
 
     gx_cmd = sub.add_parser("gx", help="Great Expectations definitions")

@@ -1,0 +1,121 @@
+"""Sandbox shapes on their own (no pipeline): every shape serves the same records at the same instants,
+and the shapes really differ in representation (else the invariance test in tests/shapes/ proves nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import yaml
+
+from shinrai.sandbox import Sandbox
+from shinrai.sandbox.shapes import SHAPES
+
+from ._support import jira_client, notion_client, slack_client
+
+SCALE = 0.1
+MANIFEST_FIELDS = ("seed", "scale", "anchor", "history_start", "counts")
+
+
+@pytest.fixture(scope="module")
+def shaped() -> Iterator[dict[str, Sandbox]]:
+    sandboxes = {name: Sandbox(seed=7, scale=SCALE, shape=name).start() for name in SHAPES}
+    yield sandboxes
+    for sb in sandboxes.values():
+        sb.stop()
+
+
+def _issues(sb: Sandbox) -> dict[str, dict]:
+    jira = jira_client(sb)
+    out: dict[str, dict] = {}
+    for jql in ("issuetype = Incident", "issuetype = Postmortem", 'issuetype = "Prevention Action"'):
+        for issue in jira.enhanced_search_issues(jql, maxResults=False, fields="*all"):
+            out[issue.raw["id"]] = issue.raw
+    return out
+
+
+def _release_posts(sb: Sandbox) -> list[dict]:
+    slack = slack_client(sb)
+    channel = next(c for c in slack.conversations_list(limit=1000)["channels"] if c["name"] == "release-announce")
+    return [m for m in slack.conversations_history(channel=channel["id"], limit=1000)["messages"]
+            if m.get("subtype") == "bot_message"]
+
+
+def test_every_shape_serves_the_same_counts(shaped: dict[str, Sandbox]) -> None:
+    default = {k: shaped["default"].manifest()[k] for k in MANIFEST_FIELDS}
+    for name, sb in shaped.items():
+        assert {k: sb.manifest()[k] for k in MANIFEST_FIELDS} == default, name
+        assert sb.manifest()["shape"] == name
+
+
+def test_every_shape_serves_the_same_issues_at_the_same_instants(shaped: dict[str, Sandbox]) -> None:
+    base = _issues(shaped["default"])
+    times = ("created", "updated", "resolutiondate", "duedate")
+    for name in SHAPES:
+        issues = _issues(shaped[name])
+        assert sorted(issues) == sorted(base), name
+        for iid, issue in issues.items():
+            assert {t: issue["fields"][t] for t in times} == {t: base[iid]["fields"][t] for t in times}, (name, iid)
+            assert issue["fields"]["issuetype"]["name"] == base[iid]["fields"]["issuetype"]["name"]
+
+
+def test_shapes_differ_in_representation(shaped: dict[str, Sandbox]) -> None:
+    fields = {name: {f["name"]: f for f in jira_client(sb)._get_json("field")} for name, sb in shaped.items()}
+    assert "Incident Level" in fields["default"] and "Incident Level" not in fields["kaisha"]
+    assert fields["kaisha"]["障害レベル"]["schema"]["type"] == "option"
+    assert fields["kaisha"]["Introduced At"]["schema"]["type"] == "date"
+    assert "Product" not in fields["kaisha"]
+    assert fields["multi"]["Products"]["schema"] == {**fields["multi"]["Products"]["schema"], "type": "array",
+                                                     "items": "option"}
+    kaisha, multi, default = (_issues(shaped[n]) for n in ("kaisha", "multi", "default"))
+    level = fields["kaisha"]["障害レベル"]["id"]
+    introduced = fields["kaisha"]["Introduced At"]["id"]
+    incident = next(i for i in kaisha.values() if i["fields"]["issuetype"]["name"] == "Incident"
+                    and i["fields"][introduced] and i["fields"][level])
+    assert incident["fields"][level]["value"].startswith("レベル")
+    assert incident["fields"]["components"][0]["name"]
+    assert len(incident["fields"][introduced]) == len("2026-01-01")
+    assert default[incident["id"]]["fields"][introduced][:10] == incident["fields"][introduced]
+    assert {i["key"].split("-")[0] for i in multi.values()} == {"OPS"}
+    assert {i["key"].split("-")[0] for i in default.values()} > {"INC"}
+    assert any("emailAddress" not in (i["fields"]["assignee"] or {"emailAddress": 1}) for i in kaisha.values())
+    assert all("emailAddress" in i["fields"]["assignee"] for i in default.values() if i["fields"]["assignee"])
+
+
+def test_release_posts_come_from_a_webhook_in_the_kaisha_shape(shaped: dict[str, Sandbox]) -> None:
+    default, kaisha = _release_posts(shaped["default"]), _release_posts(shaped["kaisha"])
+    assert [m["ts"] for m in kaisha] == [m["ts"] for m in default] and default
+    assert all(m["text"] == "" and m["attachments"][0]["title"] for m in kaisha)
+    resumes = [m["attachments"][0]["text"] for m in kaisha if "再開" in m["attachments"][0]["title"]]
+    assert resumes and all("incident" not in text for text in resumes)
+
+
+def test_related_issues_are_a_relation_to_jira_issue_pages(shaped: dict[str, Sandbox]) -> None:
+    sb = shaped["kaisha"]
+    notion = notion_client(sb)
+    manifest = sb.manifest()
+    ds = notion.data_sources.retrieve(manifest["notion"]["risk_records_data_source_id"])
+    assert ds["properties"]["Related Jira Issues"]["type"] == "relation"
+    pages = notion.data_sources.query(manifest["notion"]["risk_records_data_source_id"], page_size=100)["results"]
+    related = {p["id"]: p["properties"]["Related Jira Issues"]["relation"] for p in pages}
+    risk = next(r for r in sb.org.risks if r.related)
+    first = notion.pages.retrieve(related[risk.page_id][0]["id"])
+    assert first["properties"]["Key"]["title"][0]["plain_text"] == risk.related[0]
+    default = {r.page_id: r.related for r in shaped["default"].org.risks}
+    assert {pid: len(rel) for pid, rel in related.items()} == {pid: len(default[pid]) for pid in related}
+
+
+def test_many_related_records_exist_for_the_25_entry_truncation() -> None:
+    org = Sandbox(seed=7, scale=0.25).org
+    assert any(len(r.related) > 25 for r in org.risks)
+
+
+@pytest.mark.parametrize("shape", [n for n in SHAPES if n != "default"])
+def test_each_shape_has_a_complete_config(shape: str) -> None:
+    path = SHAPES[shape].config_path
+    assert path is not None and path.exists()
+    tree = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for section in ("reporting", "jira", "notion", "slack", "people", "taxonomies", "products", "releases"):
+        assert section in tree, (shape, section)
+    assert tree["jira"]["fields"]["severity"] == SHAPES[shape].severity_field
+    assert [v for s in tree["taxonomies"]["severities"] for v in s["values"]] == list(SHAPES[shape].severity_labels)
