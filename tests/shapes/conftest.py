@@ -42,8 +42,9 @@ class ShapeRun:
         return self.home / "warehouse.duckdb"
 
 
-def _run(shape: str, home: Path) -> ShapeRun:
-    cfg = get_shape(shape).config_path or PROJECT_ROOT / "config" / "shinrai.yaml"
+def run_pipeline(shape: str, home: Path, config: Path | None = None) -> ShapeRun:
+    """The whole pipeline on the sandbox in ``shape``, configured by ``config`` (default: the shape's)."""
+    cfg = config or get_shape(shape).config_path or PROJECT_ROOT / "config" / "shinrai.yaml"
     sb = Sandbox(seed=7, scale=SCALE, shape=shape).start()
     run = ShapeRun(shape, home, sb.manifest(), dict(sb.key_map))
     as_of = (date.fromisoformat(run.manifest["anchor"]) + timedelta(days=1)).isoformat()
@@ -81,7 +82,7 @@ def shape_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[st
 
     def get(shape: str) -> ShapeRun:
         if shape not in runs:
-            runs[shape] = _run(shape, tmp_path_factory.mktemp(f"shape-{shape}") / "shinrai")
+            runs[shape] = run_pipeline(shape, tmp_path_factory.mktemp(f"shape-{shape}") / "shinrai")
         return runs[shape]
 
     yield get

@@ -26,24 +26,31 @@ from shinrai.settings import PROJECT_ROOT
 
 OTHER_SHAPES = [name for name in SHAPES if name != "default"]
 # bookkeeping of a run, not of the organisation
-RUN_COLUMNS = re.compile(r"^(first_|last_)?(extracted|loaded|built|published|ingested)_at$|^(build|run)_id$|^_|^dbt_")
+RUN_COLUMNS = re.compile(r"^(first_|last_)?(extracted|loaded|built|published|ingested)_at$|^(build|run)_id$|"
+                         r"invocation_id$|^_|^dbt_")
 KEY = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")
 REPORTING_TZ = ZoneInfo(yaml.safe_load((PROJECT_ROOT / "config" / "shinrai.yaml").read_text())["reporting"]["timezone"])
 DATE_PICKER_COLUMNS = {"introduced": ("fct_incidents", "introduced_at")}
 
 HEADLINES: dict[str, str] = {
     "incident count": "select count(*) from marts.fct_incidents",
-    "incidents by severity": "select list(severity order by severity) from marts.fct_incidents",
-    **{f"stage medians: {stage}": f"select list(round(minutes_to_{stage}_median, 3) order by product_month_key), "
-                                  f"sum(minutes_to_{stage}_n) from marts.rpt_reliability_monthly"
+    "incidents by severity": "select list((severity, n) order by severity) "
+                             "from (select severity, count(*) as n from marts.fct_incidents group by 1)",
+    "incidents by product": "select list((product_code, n) order by product_code) "
+                            "from (select product_code, count(*) as n from marts.fct_incidents group by 1)",
+    **{f"stage medians: {stage}": f"select sum(minutes_to_{stage}_n), round(sum(minutes_to_{stage}_median), 3), "
+                                  f"round(median(minutes_to_{stage}_median), 3) from marts.rpt_reliability_monthly"
        for stage in ("detect", "acknowledge", "mitigate", "recover")},
+    "stage medians over all incidents": "select " + ", ".join(
+        f"round(median(minutes_to_{stage}), 3)" for stage in ("detect", "acknowledge", "mitigate", "recover"))
+        + " from marts.fct_incidents",
     "change failure rate":
         "select sum(failed_releases_count), sum(releases_count) from marts.rpt_reliability_monthly",
     "freeze minutes":
         "select count(*), count(resumed_at), round(sum(freeze_minutes), 3) from marts.fct_release_freezes",
     "overdue actions": "select count(*) filter (where is_overdue) from marts.fct_prevention_actions",
-    "overdue actions by product": "select list(product_code order by product_code) "
-                                  "from marts.fct_prevention_actions where is_overdue",
+    "overdue actions by product": "select list((product_code, n) order by product_code) from (select product_code, "
+                                  "count(*) as n from marts.fct_prevention_actions where is_overdue group by 1)",
     "overdue chaser rows": "select count(*) from marts.rpt_overdue_actions",
     "risk records linked to incidents": "select sum(linked_incident_count), sum(linked_action_count) "
                                         "from marts.fct_risk_records",
@@ -71,12 +78,20 @@ def _normalise(value: Any, keys: dict[str, str]) -> Any:
     if isinstance(value, str):
         return KEY.sub(lambda m: keys.get(m.group(0), m.group(0)), value)
     if isinstance(value, list):
-        return [_normalise(v, keys) for v in value]
+        items = [_normalise(v, keys) for v in value]
+        if items and all(isinstance(v, str) and KEY.fullmatch(v) for v in items):
+            return sorted(items, key=_key_order)  # a list of keys is ordered by key: the mapped keys' order
+        return items
     if isinstance(value, dict):
         return {k: _normalise(v, keys) for k, v in value.items()}
     if isinstance(value, float):
         return round(value, 6)
     return value
+
+
+def _key_order(key: str) -> tuple[str, int]:
+    project, _, number = key.rpartition("-")
+    return project, int(number)
 
 
 def _rows(run, table: str, date_columns: set[str]) -> tuple[list[str], list[tuple]]:  # noqa: ANN001
