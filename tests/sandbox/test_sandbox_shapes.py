@@ -103,6 +103,18 @@ def test_related_issues_are_a_relation_to_jira_issue_pages(shaped: dict[str, San
     assert first["properties"]["Key"]["title"][0]["plain_text"] == risk.related[0]
     default = {r.page_id: r.related for r in shaped["default"].org.risks}
     assert {pid: len(rel) for pid, rel in related.items()} == {pid: len(default[pid]) for pid in related}
+    calendar = notion.data_sources.retrieve(manifest["notion"]["release_calendar_data_source_id"])
+    assert calendar["properties"]["Status"]["type"] == "status"
+
+
+def test_a_relation_holds_every_related_page_in_the_organisation() -> None:
+    """The 25-entry cut of a page object is the Notion server's (like Notion's): the shape renders all."""
+    from shinrai.sandbox.notion_render import risk_page
+
+    sb = Sandbox(seed=7, scale=0.25, shape="kaisha")
+    many = next(r for r in sb.org.risks if len(r.related) > 25)
+    relation = risk_page(sb.org, many)["properties"]["Related Jira Issues"]["relation"]
+    assert len(relation) == len(many.related)
 
 
 def test_many_related_records_exist_for_the_25_entry_truncation() -> None:
@@ -119,3 +131,25 @@ def test_each_shape_has_a_complete_config(shape: str) -> None:
         assert section in tree, (shape, section)
     assert tree["jira"]["fields"]["severity"] == SHAPES[shape].severity_field
     assert [v for s in tree["taxonomies"]["severities"] for v in s["values"]] == list(SHAPES[shape].severity_labels)
+
+
+def test_the_cli_offers_every_shape() -> None:
+    from shinrai.cli import SHAPE_NAMES, build_parser
+
+    assert set(SHAPE_NAMES) == set(SHAPES)
+    ns = build_parser().parse_args(["sandbox", "serve", "--shape", "kaisha"])
+    assert ns.shape == "kaisha"
+    assert build_parser().parse_args(["demo", "--shape", "multi"]).shape == "multi"
+
+
+def test_a_home_of_another_shape_starts_over(tmp_path) -> None:  # noqa: ANN001
+    from datetime import date
+
+    from shinrai.sandbox.home import claim
+
+    home = tmp_path / "home"
+    assert claim(home, 7, 0.25, date(2026, 12, 6)) is None
+    (home / "landing").mkdir()
+    said = claim(home, 7, 0.25, date(2026, 12, 6), "multi")
+    assert said and "another shape" in said and not (home / "landing").exists()
+    assert claim(home, 7, 0.25, date(2026, 12, 7), "multi") is None
