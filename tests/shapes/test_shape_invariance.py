@@ -3,7 +3,8 @@ shape's config (plugins/shinrai/sandbox/shapes/<shape>.yaml), publishes the defa
 
 Every published mart (marts.dim_*, fct_*, rpt_*) must equal the default shape's row for row. Two things
 are representation, not data, and are normalised before comparing: issue keys (a single-project shape
-names an issue OPS-n; the sandbox's key map turns them back) and, in a shape where a lifecycle field is a
+names an issue OPS-n; the sandbox's key map turns them back, and an action's ``project_key`` is then the
+project its mapped-back key names) and, in a shape where a lifecycle field is a
 date picker, that column (a date picker keeps only the day, so ``fct_incidents.introduced_at`` is compared
 by its local date). Build and extraction bookkeeping (when a row was extracted, loaded or built) differs
 between any two runs and is left out. The headline figures are checked on their own first, so a
@@ -31,6 +32,8 @@ RUN_COLUMNS = re.compile(r"^(first_|last_)?(extracted|loaded|built|published|ing
 KEY = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")
 REPORTING_TZ = ZoneInfo(yaml.safe_load((PROJECT_ROOT / "config" / "shinrai.yaml").read_text())["reporting"]["timezone"])
 DATE_PICKER_COLUMNS = {"introduced": ("fct_incidents", "introduced_at")}
+# the Jira project an issue is filed in: in a single-project shape every issue's is that project
+PROJECT_COLUMNS = {("fct_prevention_actions", "project_key")}
 
 HEADLINES: dict[str, str] = {
     "incident count": "select count(*) from marts.fct_incidents",
@@ -94,6 +97,10 @@ def _key_order(key: str) -> tuple[str, int]:
     return project, int(number)
 
 
+def _project_of(key: str) -> str:
+    return key.rpartition("-")[0]
+
+
 def _rows(run, table: str, date_columns: set[str]) -> tuple[list[str], list[tuple]]:  # noqa: ANN001
     back = {shaped: default for default, shaped in run.key_map.items()}
     with _connect(run) as con:
@@ -108,6 +115,11 @@ def _rows(run, table: str, date_columns: set[str]) -> tuple[list[str], list[tupl
             if col in date_columns and isinstance(value, datetime):
                 value = value.astimezone(REPORTING_TZ).date()
             values.append(_normalise(value, back))
+        if back and (table, "project_key") in PROJECT_COLUMNS and {"project_key", "action_key"} <= set(cols):
+            # filed in the single project: the default's project is the one its (mapped-back) key names
+            record = dict(zip(cols, values, strict=True))
+            record["project_key"] = _project_of(record["action_key"])
+            values = [record[c] for c in cols]
         out.append(tuple(values))
     return cols, sorted(out, key=repr)
 
