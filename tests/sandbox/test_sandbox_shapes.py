@@ -153,3 +153,41 @@ def test_a_home_of_another_shape_starts_over(tmp_path) -> None:  # noqa: ANN001
     said = claim(home, 7, 0.25, date(2026, 12, 6), "multi")
     assert said and "another shape" in said and not (home / "landing").exists()
     assert claim(home, 7, 0.25, date(2026, 12, 7), "multi") is None
+
+
+# What each shape's config may set otherwise than config/shinrai.yaml (dotted paths, list items by index):
+# the mapping of what the shape represents differently, and nothing else.
+CONFIG_DIFFERENCES: dict[str, tuple[str, ...]] = {
+    "kaisha": ("jira.fields.severity", "jira.fields.product", "slack.product_pattern", "slack.incident_pattern",
+               *(f"taxonomies.severities.{n}.values" for n in range(4))),
+    "multi": ("jira.fields.severity", "jira.fields.product", "jira.jql.incidents", "jira.jql.postmortems",
+              "jira.jql.actions", "notion.risk_records.properties.product", "slack.incident_key_prefix",
+              "slack.incident_pattern", "products.actions_from",
+              *(f"taxonomies.severities.{n}.values" for n in range(4))),
+}
+
+
+def _leaves(tree: object, prefix: str = "") -> dict[str, object]:
+    if isinstance(tree, dict):
+        return {k: v for key, sub in tree.items() for k, v in _leaves(sub, f"{prefix}{key}.").items()}
+    if isinstance(tree, list) and tree and all(isinstance(x, dict) for x in tree):
+        return {k: v for n, sub in enumerate(tree) for k, v in _leaves(sub, f"{prefix}{n}.").items()}
+    return {prefix.rstrip("."): tree}
+
+
+@pytest.mark.parametrize("shape", [n for n in SHAPES if n != "default"])
+def test_a_shape_config_differs_from_the_shipped_config_only_where_the_shape_does(shape: str) -> None:
+    """Only configuration differs between shapes, and only where the representation does: every other
+    setting of config/shinrai.yaml (ids, patterns, taxonomies, objectives) is the same in the shape's."""
+    from shinrai.settings import PROJECT_ROOT
+
+    shipped = _leaves(yaml.safe_load((PROJECT_ROOT / "config" / "shinrai.yaml").read_text(encoding="utf-8")))
+    shaped = _leaves(yaml.safe_load(SHAPES[shape].config_path.read_text(encoding="utf-8")))  # type: ignore[union-attr]
+    allowed = CONFIG_DIFFERENCES[shape]
+
+    def free(path: str) -> bool:
+        return any(path == a or path.startswith(a + ".") for a in allowed)
+
+    stale = {p: (v, shaped.get(p, "<missing>")) for p, v in shipped.items() if not free(p) and shaped.get(p) != v}
+    assert not stale, f"{shape}.yaml differs from config/shinrai.yaml at {stale}"
+    assert all(any(p == a or p.startswith(a + ".") for p in shaped) for a in allowed), "a declared difference is gone"

@@ -11,7 +11,7 @@ consult ``org.shape`` and nothing else changes, so the pipeline run on any shape
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 SHAPES_DIR = Path(__file__).parent / "shapes"
@@ -35,7 +35,6 @@ class Shape:
     # Slack ---------------------------------------------------------------------------------------
     release_posts: str = "workflow"  # workflow (text) | webhook (attachments, generic fallback, no text)
     resume_names_incident: bool = True  # False: the resume post names only the product
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def severity_label(self, code: str | None) -> str | None:
         from .model import SEVERITIES
