@@ -45,7 +45,7 @@ def _claim_home(home: Path, ns: argparse.Namespace, anchor: date) -> None:
     """Start over (and say so) when the home holds another sandbox organisation or a later day of it."""
     from shinrai.sandbox.home import claim
 
-    message = claim(home, ns.seed, ns.scale, anchor)
+    message = claim(home, ns.seed, ns.scale, anchor, getattr(ns, "shape", "default"))
     if message:
         print(message, flush=True)
 
@@ -80,18 +80,25 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     from shinrai.orchestration.progress import DagTestLog, Reporter, excerpt, log_path, run_logged
     from shinrai.orchestration.setup import airflow_executable
     from shinrai.sandbox import Sandbox
+    from shinrai.sandbox.shapes import get_shape
 
     console = Console()
 
     def say(text: str, **kwargs) -> None:  # one path a line, never wrapped: people copy them
         console.print(text, soft_wrap=True, highlight=False, markup=False, **kwargs)
 
+    shape = get_shape(ns.shape)
+    if shape.config_path is not None and "SHINRAI_CONFIG" not in os.environ:
+        os.environ["SHINRAI_CONFIG"] = str(shape.config_path)  # the shape's own mapping (unless told otherwise)
     p = paths()
     anchor = _anchor(ns)
     _claim_home(p.home, ns, anchor)
     log_file = log_path(p.home / "logs", "demo")
     tracker = DagTestLog()
-    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=anchor) as sb, log_file.open("a", encoding="utf-8") as out:
+    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=anchor, shape=shape) as sb, \
+            log_file.open("a", encoding="utf-8") as out:
+        if shape.config_path is not None:
+            say(f"{'shape':<15} {shape.name}, configured by {p.config_file}")
         say(f"{'sandbox':<15} Jira {sb.jira_url}  Notion {sb.notion_url}  Slack {sb.slack_url}")
         say(f"{'log':<15} {log_file}")
         env = airflow_env(p, sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials))
@@ -168,7 +175,7 @@ def cmd_sandbox_serve(ns: argparse.Namespace) -> int:
 
     serve(
         seed=ns.seed, scale=ns.scale, anchor=_anchor(ns), host=ns.host,
-        jira_port=ns.jira_port, notion_port=ns.notion_port, slack_port=ns.slack_port,
+        jira_port=ns.jira_port, notion_port=ns.notion_port, slack_port=ns.slack_port, shape=ns.shape,
     )
     return 0
 
@@ -279,6 +286,7 @@ is one line on stderr (shinrai: config <key>: <problem>) and exit code 2."""
 # `make airflow`'s sandbox scale (the Makefile passes none unless SANDBOX_SCALE is set): a quarter
 # of the demo's organisation, so the UI's first runs take a minute or two
 AIRFLOW_SCALE = 0.25
+SHAPE_NAMES = ("default", "kaisha", "multi")  # shinrai.sandbox.shapes.SHAPES (not imported: the CLI starts light)
 
 
 def _version() -> str:
@@ -307,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the nightly job once against the built-in sandbox")
     org_args(demo)
+    demo.add_argument("--shape", default="default", choices=SHAPE_NAMES,
+                      help="the sandbox organisation in another representation, mapped by "
+                           "plugins/shinrai/sandbox/shapes/<shape>.yaml (unless SHINRAI_CONFIG is set)")
     demo.add_argument("--confirm-mass-deletion", action="store_true",
                       help="let this run mark more than landing.max_deleted_share of a stream deleted "
                            "(records really deleted at the source; refused otherwise)")
@@ -320,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--jira-port", type=int, default=18081)
     serve.add_argument("--notion-port", type=int, default=18082)
     serve.add_argument("--slack-port", type=int, default=18083)
+    serve.add_argument("--shape", default="default", choices=SHAPE_NAMES,
+                       help="the same organisation in another representation; its config is "
+                            "plugins/shinrai/sandbox/shapes/<shape>.yaml (default %(default)s)")
     serve.set_defaults(func=cmd_sandbox_serve)
 
     gx_cmd = sub.add_parser("gx", help="Great Expectations definitions")

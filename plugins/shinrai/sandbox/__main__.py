@@ -8,6 +8,7 @@ from datetime import date
 
 from .faults import Faults
 from .runner import DEFAULT_ANCHOR, DEFAULT_PORTS, serve
+from .shapes import SHAPES
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,6 +16,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--anchor", type=date.fromisoformat, default=DEFAULT_ANCHOR)
+    p.add_argument("--shape", default="default", choices=sorted(SHAPES),
+                   help="serve the same organisation in another representation (its config: "
+                        "plugins/shinrai/sandbox/shapes/<shape>.yaml)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--jira-port", type=int, default=DEFAULT_PORTS["jira"])
     p.add_argument("--notion-port", type=int, default=DEFAULT_PORTS["notion"])
@@ -30,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
                 "generated up to that day and only grows after it")
     faults = Faults(latency_ms=a.latency_ms, rate_limit=a.rate_limit, malformed=a.malformed,
                     rate_limit_speedup=json.loads(a.rate_limit_speedup) if a.rate_limit_speedup else {})
-    serve(a.seed, a.scale, a.anchor, a.host, a.jira_port, a.notion_port, a.slack_port, faults)
+    serve(a.seed, a.scale, a.anchor, a.host, a.jira_port, a.notion_port, a.slack_port, faults, a.shape)
 
 
 if __name__ == "__main__":

@@ -70,4 +70,18 @@ def generate_risks(
             backlog=backlog, related=related, creator=r.choice(assignable),
         ))
     out.sort(key=lambda x: (x.created, x.index))
+    _many_related(seed, out, {p.code: inc_by_product[p.code] + act_by_product[p.code] for p in PRODUCTS})
     return out
+
+
+MANY_RELATED = 30  # more than a Notion page object carries of a relation (25, then has_more)
+
+
+def _many_related(seed: int, risks: list[RiskRecord], keys_by_product: dict[str, list[str]]) -> None:
+    """A few risk records relate to many incidents and actions (a recurring weakness), so a relation shape
+    has pages past Notion's 25-entry truncation; a separate random stream keeps every other draw as it was."""
+    r = rng_for(seed, "many-related")
+    candidates = [x for x in risks if len(keys_by_product[x.product]) >= MANY_RELATED]
+    for risk in r.sample(candidates, min(len(candidates), 2)):
+        picked = r.sample(keys_by_product[risk.product], MANY_RELATED)
+        risk.related = tuple(sorted(picked, key=lambda k: (k.rsplit("-", 1)[0], int(k.rsplit("-", 1)[1]))))

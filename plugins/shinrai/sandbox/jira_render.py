@@ -16,9 +16,11 @@ from .model import (
     Person,
     Release,
 )
+from .shapes import DEFAULT as DEFAULT_SHAPE
+from .shapes import Shape
 from .text import ACTIONS as ACTION_TEXTS
 from .text import IMPACTS, SYMPTOMS, bilingual
-from .timefmt import jira_ts
+from .timefmt import jira_ts, jst_date
 
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 MALFORMED_OCCURRED = "2024-13-45T99:00"
@@ -80,6 +82,8 @@ class JiraRenderer:
     def __init__(self, org: Org, base_url: str) -> None:
         self.org = org
         self.base = base_url
+        self.shape = org.shape
+        self.hidden_emails = hidden_email_people(org)
 
     # ------------------------------------------------------------ small objects
     def api(self, version: str) -> str:
@@ -88,7 +92,7 @@ class JiraRenderer:
     def user(self, p: Person, version: str = "3") -> dict:
         digest = hashlib.md5(p.email.encode()).hexdigest()  # noqa: S324 - gravatar style, not security
         avatar = f"https://secure.gravatar.com/avatar/{digest}?d=identicon"
-        return {
+        out = {
             "self": f"{self.api(version)}/user?accountId={p.jira_account_id}",
             "accountId": p.jira_account_id,
             "emailAddress": p.email,
@@ -98,6 +102,9 @@ class JiraRenderer:
             "timeZone": "Asia/Tokyo",
             "accountType": "atlassian",
         }
+        if p.index in self.hidden_emails:  # profile visibility: Jira then leaves the key out
+            del out["emailAddress"]
+        return out
 
     def status(self, name: str, version: str) -> dict:
         sid, cat = js.STATUSES[name]
@@ -118,8 +125,8 @@ class JiraRenderer:
         }
 
     def project(self, key: str, version: str) -> dict:
-        if key == INCIDENT_PROJECT_KEY:
-            pid, name = INCIDENT_PROJECT_ID, "Incidents"
+        if key == INCIDENT_PROJECT_KEY or key == self.shape.single_project:
+            pid, name = INCIDENT_PROJECT_ID, "Incidents" if key == INCIDENT_PROJECT_KEY else "Operations"
         else:
             p = PRODUCT_BY_KEY[key]
             pid, name = p.project_id, p.name
@@ -135,11 +142,18 @@ class JiraRenderer:
         return {"self": f"{self.api(version)}/priority/{pid}",
                 "iconUrl": f"{self.base}/images/icons/priorities/{name.lower()}.svg", "name": name, "id": pid}
 
-    def option(self, field_id: str, value: str | None, version: str) -> dict | None:
+    def option(self, field_id: str, value: str | None, version: str, label: str | None = None) -> dict | None:
+        """The option ``value`` (its id is the value's), shown as ``label`` when the shape names it otherwise."""
         if value is None:
             return None
         oid = js.option_id(field_id, value)
-        return {"self": f"{self.api(version)}/customFieldOption/{oid}", "value": value, "id": oid}
+        return {"self": f"{self.api(version)}/customFieldOption/{oid}", "value": label or value, "id": oid}
+
+    def component(self, i: Issue, version: str) -> dict:
+        product = PRODUCT_BY_CODE[i.product]
+        cid = str(10000 + product.project_id % 100)
+        return {"self": f"{self.api(version)}/component/{cid}", "id": cid, "name": product.name,
+                "description": f"{product.name_ja} ({product.name})"}
 
     # ------------------------------------------------------------ text
     def summary(self, i: Issue) -> str:
@@ -243,6 +257,8 @@ class JiraRenderer:
             return i.due
         if fid == "labels":
             return list(i.labels)
+        if fid == "components" and self.shape.product_as == "components":
+            return [self.component(i, version)]
         if fid in ("components", "fixVersions", "subtasks"):
             return []
         if fid == "parent":
@@ -257,11 +273,14 @@ class JiraRenderer:
         if fid == js.START_DATE:
             return None
         if fid == js.PRODUCT:
-            return self.option(fid, PRODUCT_BY_CODE[i.product].name, version)
+            if self.shape.product_as == "components":
+                return OMIT  # no such field on this site
+            option = self.option(fid, PRODUCT_BY_CODE[i.product].name, version)
+            return [option] if self.shape.product_as == "multiselect" else option
         if i.kind != "incident":
             return None
         if fid == js.SEVERITY:
-            return self.option(fid, i.severity, version)
+            return self.option(fid, i.severity, version, self.shape.severity_label(i.severity))
         if fid == js.DETECTION_ROUTE:
             return self.option(fid, i.route, version)
         if fid == js.CAUSE_CATEGORY:
@@ -277,7 +296,9 @@ class JiraRenderer:
         if attr is None:
             return None
         t = getattr(i, attr)
-        return jira_ts(t) if t is not None else None
+        if t is None:
+            return None
+        return jst_date(t) if attr in self.shape.date_pickers else jira_ts(t)
 
     def _status_category_changed(self, i: Issue) -> float:
         t = i.created
@@ -315,7 +336,7 @@ class JiraRenderer:
                     fields[fid] = value
             out["fields"] = fields
         if names:
-            out["names"] = {fid: field_name(fid) for fid in field_ids}
+            out["names"] = {fid: field_name(fid, self.shape) for fid in field_ids}
         if changelog_cap is not None:
             histories = self.histories(i)
             newest = list(reversed(histories))[:changelog_cap]
@@ -325,25 +346,50 @@ class JiraRenderer:
 
     def histories(self, i: Issue) -> list[dict]:
         hs = render_histories(i, self.org.seed, self.org.people, self.user)
-        return [{k: v for k, v in h.items() if not k.startswith("_")} for h in hs]
+        out = [{k: v for k, v in h.items() if not k.startswith("_")} for h in hs]
+        if self.shape is not DEFAULT_SHAPE:
+            for h in out:
+                for item in h.get("items", []):
+                    if item.get("fieldId") == js.SEVERITY:
+                        item["field"] = self.shape.severity_field
+                        for k in ("fromString", "toString"):
+                            item[k] = self.shape.severity_label(item.get(k))
+        return out
 
 
 def _status_events(i: Issue):
     return base_events(i, lambda _t: "")
 
 
-def field_name(fid: str) -> str:
+def field_name(fid: str, shape: Shape = DEFAULT_SHAPE) -> str:
     if fid in js.SYSTEM_FIELDS:
         return js.SYSTEM_FIELDS[fid][0]
-    if fid in js.CUSTOM_FIELDS:
-        return js.CUSTOM_FIELDS[fid][0]
+    custom = js.shaped_custom_fields(shape)
+    if fid in custom:
+        return custom[fid][0]
     return fid
 
 
-def field_schema(fid: str) -> dict | None:
+def field_schema(fid: str, shape: Shape = DEFAULT_SHAPE) -> dict | None:
     if fid in js.SYSTEM_FIELDS:
         return js.SYSTEM_FIELDS[fid][1]
-    if fid in js.CUSTOM_FIELDS:
-        name, ftype, custom, _o = js.CUSTOM_FIELDS[fid]
-        return {"type": ftype, "custom": custom, "customId": int(fid.rsplit("_", 1)[1])}
+    custom = js.shaped_custom_fields(shape)
+    if fid in custom:
+        name, ftype, kind, _o = custom[fid]
+        schema = {"type": ftype, "custom": kind, "customId": int(fid.rsplit("_", 1)[1])}
+        return {**schema, "items": "option"} if ftype == "array" else schema
     return None
+
+
+def hidden_email_people(org: Org) -> frozenset[int]:
+    """Who hides their e-mail on a site of this shape: every n-th person whose display name no one else
+    has (so Slack can still find them by name), never the app user."""
+    every = org.shape.hidden_email_every
+    if not every:
+        return frozenset()
+    names: dict[str, int] = {}
+    for p in org.people:
+        names[p.display_name] = names.get(p.display_name, 0) + 1
+        names[p.real_name] = names.get(p.real_name, 0) + (p.real_name != p.display_name)
+    unique = [p.index for p in org.people if names[p.display_name] == 1]
+    return frozenset(unique[::every])

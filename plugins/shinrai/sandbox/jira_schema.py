@@ -11,6 +11,8 @@ from .model import (
     UNKNOWN_CAUSES,
     UNKNOWN_DEVELOPMENT,
 )
+from .shapes import DEFAULT as DEFAULT_SHAPE
+from .shapes import Shape
 
 # status name -> (id, status category key)
 STATUSES: dict[str, tuple[str, str]] = {
@@ -66,6 +68,7 @@ START_DATE = "customfield_10015"
 
 CUSTOM_TYPES = "com.atlassian.jira.plugin.system.customfieldtypes:"
 SELECT = CUSTOM_TYPES + "select"
+MULTISELECT = CUSTOM_TYPES + "multiselect"
 DATETIME = CUSTOM_TYPES + "datetime"
 DATEPICKER = CUSTOM_TYPES + "datepicker"
 # The element type (/field ``schema.items``) of each array-valued custom field type, as Jira Cloud
@@ -97,6 +100,33 @@ CUSTOM_FIELDS: dict[str, tuple[str, str, str, tuple[str, ...] | None]] = {
     START_DATE: ("Start date", "date", DATEPICKER, None),
 }
 CUSTOM_FIELD_BY_NAME: dict[str, str] = {v[0]: k for k, v in CUSTOM_FIELDS.items()}
+
+
+LIFECYCLE_ATTRS: dict[str, str] = {
+    INTRODUCED_AT: "introduced", OCCURRED_AT: "occurred", DETECTED_AT: "detected",
+    ACKNOWLEDGED_AT: "acknowledged", MITIGATED_AT: "mitigated", RECOVERED_AT: "recovered",
+}
+
+
+def shaped_custom_fields(shape: Shape = DEFAULT_SHAPE) -> dict[str, tuple[str, str, str, tuple[str, ...] | None]]:
+    """``CUSTOM_FIELDS`` as a site of this shape has them (ids stay; names, types and options follow the
+    shape): the severity select under its name and labels, the product a multi-select or gone (a
+    component), a lifecycle field a date picker."""
+    out = dict(CUSTOM_FIELDS)
+    if shape is DEFAULT_SHAPE:
+        return out
+    out[SEVERITY] = (shape.severity_field, "option", SELECT,
+                     tuple(shape.severity_label(code) or code for code in SEVERITIES))
+    if shape.product_as == "components":
+        del out[PRODUCT]
+    else:
+        name, _t, _c, options = CUSTOM_FIELDS[PRODUCT]
+        out[PRODUCT] = ((shape.product_field, "array", MULTISELECT, options) if shape.product_as == "multiselect"
+                        else (shape.product_field, "option", SELECT, options))
+    for fid, attr in LIFECYCLE_ATTRS.items():
+        if attr in shape.date_pickers:
+            out[fid] = (CUSTOM_FIELDS[fid][0], "date", DATEPICKER, None)
+    return out
 
 
 def option_id(field_id: str, value: str) -> str:
@@ -167,8 +197,8 @@ NAVIGABLE_FIELD_IDS: tuple[str, ...] = tuple(
 )
 
 
-def field_catalogue() -> list[dict]:
-    """The plain array served by ``GET /rest/api/{2,3}/field``."""
+def field_catalogue(shape: Shape = DEFAULT_SHAPE) -> list[dict]:
+    """The plain array served by ``GET /rest/api/{2,3}/field`` (on a site of ``shape``)."""
     out: list[dict] = []
     for fid, (name, schema, nav, order, search, clauses) in SYSTEM_FIELDS.items():
         item: dict = {
@@ -178,7 +208,7 @@ def field_catalogue() -> list[dict]:
         if schema is not None:
             item["schema"] = dict(schema)
         out.append(item)
-    for fid, (name, ftype, custom, _options) in CUSTOM_FIELDS.items():
+    for fid, (name, ftype, custom, _options) in shaped_custom_fields(shape).items():
         num = int(fid.rsplit("_", 1)[1])
         suffix = {"option": "[Dropdown]", "datetime": "[Time stamp]", "date": "[Date]"}.get(ftype, "")
         clauses = [f"cf[{num}]", name] + ([f"{name}{suffix}"] if suffix else [])

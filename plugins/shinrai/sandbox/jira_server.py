@@ -138,7 +138,7 @@ class JiraApp:
             return Response(200, {"self": f"{self.base_url}/rest/api/{v}/user?accountId={API_USER['accountId']}",
                                   **API_USER})
         if rest == "field" and method == "GET":
-            return Response(200, js.field_catalogue())
+            return Response(200, js.field_catalogue(self.org.shape))
         if rest == "search" and method in ("GET", "POST"):
             return _err(410, LEGACY_SEARCH_GONE)
         if rest == "search/jql" and method in ("GET", "POST"):
@@ -199,10 +199,10 @@ class JiraApp:
 
     def _compile(self, jql: str) -> Query:
         if _volatile(jql):
-            return compile_jql(jql, self.org.people)
+            return compile_jql(jql, self.org.people, projects=self._shape_projects())
         q = self._compiled.get(jql)
         if q is None:
-            q = compile_jql(jql, self.org.people)
+            q = compile_jql(jql, self.org.people, projects=self._shape_projects())
             if len(self._compiled) > 256:
                 self._compiled.clear()
             self._compiled[jql] = q
@@ -293,9 +293,9 @@ class JiraApp:
                                                        "t": int(time.time())})
         body["isLast"] = is_last
         if "names" in expand:
-            body["names"] = {fid: field_name(fid) for fid in field_ids}
+            body["names"] = {fid: field_name(fid, self.org.shape) for fid in field_ids}
         if "schema" in expand:
-            body["schema"] = {fid: s for fid in field_ids if (s := field_schema(fid)) is not None}
+            body["schema"] = {fid: s for fid in field_ids if (s := field_schema(fid, self.org.shape)) is not None}
         return Response(200, body)
 
     def approximate_count(self, req: Request) -> Response:
@@ -386,8 +386,12 @@ class JiraApp:
     def _project_json(self, key: str, v: str) -> dict:
         return self.renderer().project(key, v)
 
+    def _shape_projects(self) -> tuple[str, ...]:
+        single = self.org.shape.single_project
+        return (single,) if single else ()
+
     def project_search(self, req: Request, v: str) -> Response:
-        keys = [INCIDENT_PROJECT_KEY] + [p.project_key for p in PRODUCTS]
+        keys = list(self._shape_projects() or (INCIDENT_PROJECT_KEY,)) + [p.project_key for p in PRODUCTS]
         wanted = {k.upper() for k in (req.query.get("keys") or [])}
         if wanted:
             keys = [k for k in keys if k in wanted]
@@ -417,7 +421,7 @@ class JiraApp:
         key = key.upper()
         product = PRODUCT_BY_KEY.get(key)
         if product is None and not (key.isdigit() and int(key) in {p.project_id for p in PRODUCTS}):
-            if key in (INCIDENT_PROJECT_KEY, str(INCIDENT_PROJECT_ID)):
+            if key in (*(self._shape_projects() or (INCIDENT_PROJECT_KEY,)), str(INCIDENT_PROJECT_ID)):
                 return Response(200, [] if not paged else self._version_page(req, v, key, []))
             return _err(404, f"No project could be found with key '{key}'.")
         if product is None:

@@ -275,10 +275,12 @@ def _custom_value(issue: Issue, fid: str) -> Any:
 
 
 class Parser:
-    def __init__(self, jql: str, people: list[Person], now: float | None = None) -> None:
+    def __init__(self, jql: str, people: list[Person], now: float | None = None,
+                 projects: tuple[str, ...] = ()) -> None:
         self.toks = tokenize(jql)
         self.pos = 0
         self.people = people
+        self.projects = projects  # a shape's own project keys (shapes.Shape.single_project)
         self.now = time.time() if now is None else now
         self.by_email = {p.email.lower(): p.jira_account_id for p in people}
 
@@ -459,8 +461,10 @@ class Parser:
             for key, p in PRODUCT_BY_KEY.items():
                 if low in (key.lower(), str(p.project_id), p.name.lower()):
                     return key.lower()
-            if low in ("inc", str(INCIDENT_PROJECT_ID), "incidents"):
+            if low in ("inc", str(INCIDENT_PROJECT_ID), "incidents") and not self.projects:
                 return "inc"
+            if low in {p.lower() for p in self.projects} | ({str(INCIDENT_PROJECT_ID)} if self.projects else set()):
+                return self.projects[0].lower() if low == str(INCIDENT_PROJECT_ID) else low
             raise JqlError(f"The value '{text}' does not exist for the field '{field.display}'.")
         if name == "issuetype":
             for _kind, (tid, tname) in js.ISSUE_TYPES.items():
@@ -533,7 +537,8 @@ def _date_pred(name: str, op: str, lo: float, hi: float) -> Pred:
     raise JqlError(f"The operator '{op}' is not supported by the '{name}' field.")
 
 
-def compile_jql(jql: str, people: list[Person], now: float | None = None) -> Query:
+def compile_jql(jql: str, people: list[Person], now: float | None = None,
+                projects: tuple[str, ...] = ()) -> Query:
     if not jql or not jql.strip():
         raise JqlError(UNBOUNDED)
-    return Parser(jql, people, now).parse()
+    return Parser(jql, people, now, projects).parse()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .gen_slack import freeze_times
-from .jira_schema import CUSTOM_FIELDS
+from .jira_schema import shaped_custom_fields
 from .planted_text import defects as text_defects
 from .state import SandboxState
 
@@ -11,6 +11,9 @@ RISK_DATABASE_ID = "5b1e0c7a-3f2d-4a8e-9c61-2d7f4b8a9e01"
 RISK_DATA_SOURCE_ID = "5b1e0c7a-3f2d-4a8e-9c61-2d7f4b8a9e02"
 CALENDAR_DATABASE_ID = "7c2f1d8b-4e3a-4b9f-8d72-3e8a5c9b0f11"
 CALENDAR_DATA_SOURCE_ID = "7c2f1d8b-4e3a-4b9f-8d72-3e8a5c9b0f12"
+# the Jira issue pages a relation shape's "Related Jira Issues" points at (shapes.Shape.related_as)
+ISSUES_DATABASE_ID = "9d3e2f1a-5b4c-4d6e-8f70-4a9b6c0d1e21"
+ISSUES_DATA_SOURCE_ID = "9d3e2f1a-5b4c-4d6e-8f70-4a9b6c0d1e22"
 
 
 def slack_counts(state: SandboxState) -> dict[str, int]:
@@ -72,7 +75,8 @@ def build_manifest(state: SandboxState) -> dict:
             "release_calendar_database_id": CALENDAR_DATABASE_ID,
             "release_calendar_data_source_id": CALENDAR_DATA_SOURCE_ID,
         },
-        "jira_fields": {name: fid for fid, (name, *_r) in CUSTOM_FIELDS.items()},
+        "shape": org.shape.name,
+        "jira_fields": {name: fid for fid, (name, *_r) in shaped_custom_fields(org.shape).items()},
         "slack": {
             "release_channel": "release-announce",
             "team_channel": "reliability",

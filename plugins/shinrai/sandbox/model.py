@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from .shapes import DEFAULT as DEFAULT_SHAPE
+from .shapes import Shape
+
 SEVERITIES: tuple[str, ...] = ("SEV1", "SEV2", "SEV3", "SEV4")
 SEVERITY_WEIGHTS: tuple[float, ...] = (5, 20, 40, 35)
 DETECTION_ROUTES: tuple[str, ...] = ("System alert", "Customer inquiry", "Internal report", "Business SOS")
@@ -232,6 +235,7 @@ class Org:
     by_id: dict[int, Issue] = field(default_factory=dict)
     by_key: dict[str, Issue] = field(default_factory=dict)
     reference_t: float = 0.0  # midnight of the reference day: what lies before it is the same at every anchor
+    shape: Shape = DEFAULT_SHAPE  # how the servers represent it (shapes.py); never what it contains
 
     def index(self) -> None:
         self.by_id = {i.id: i for i in self.issues}

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 
-from .manifest import CALENDAR_DATA_SOURCE_ID, CALENDAR_DATABASE_ID, RISK_DATA_SOURCE_ID, RISK_DATABASE_ID
-from .model import PRODUCT_BY_CODE, PRODUCTS, Org, Person, Release, RiskRecord
+from .manifest import (
+    CALENDAR_DATA_SOURCE_ID,
+    CALENDAR_DATABASE_ID,
+    ISSUES_DATA_SOURCE_ID,
+    ISSUES_DATABASE_ID,
+    RISK_DATA_SOURCE_ID,
+    RISK_DATABASE_ID,
+)
+from .model import PRODUCT_BY_CODE, PRODUCTS, Issue, Org, Person, Release, RiskRecord
+from .shapes import DEFAULT as DEFAULT_SHAPE
+from .shapes import Shape
 from .text import RISKS
 from .timefmt import jst_date, notion_datetime_jst, notion_ts
 
@@ -32,6 +42,31 @@ CALENDAR_PROPS: dict[str, tuple[str, str]] = {
     "Jira Version": ("Jv%7Cn", "rich_text"),
     "Status": ("St%5Es", "select"),
 }
+ISSUE_PROPS: dict[str, tuple[str, str]] = {"Key": ("title", "title")}
+
+
+def risk_props(shape: Shape = DEFAULT_SHAPE) -> dict[str, tuple[str, str]]:
+    """``RISK_PROPS`` on a workspace of this shape (same names and ids, other types)."""
+    props = dict(RISK_PROPS)
+    if shape.related_as == "relation":
+        props["Related Jira Issues"] = (props["Related Jira Issues"][0], "relation")
+    if shape.risk_product_as == "multi_select":
+        props["Product"] = (props["Product"][0], "multi_select")
+    return props
+
+
+def calendar_props(shape: Shape = DEFAULT_SHAPE) -> dict[str, tuple[str, str]]:
+    props = dict(CALENDAR_PROPS)
+    if shape.calendar_status_as == "status":
+        props["Status"] = (props["Status"][0], "status")
+    return props
+
+
+def issue_page_id(issue: Issue) -> str:
+    """The Notion page that stands for a Jira issue in a relation shape (stable per issue)."""
+    return str(uuid.UUID(hashlib.md5(f"jira-issue-{issue.id}".encode()).hexdigest(), version=4))  # noqa: S324
+
+
 SELECT_OPTIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("risk", "Priority"): (("High", "red"), ("Medium", "yellow"), ("Low", "gray")),
     ("risk", "Product"): tuple((p.name, "blue") for p in PRODUCTS),
@@ -44,6 +79,8 @@ RISK_STATUS_OPTIONS = (("Open", "red"), ("Investigating", "orange"), ("Mitigatin
 RISK_STATUS_GROUPS = (("To-do", "gray", ("Open",)),
                       ("In progress", "blue", ("Investigating", "Mitigating", "Monitoring")),
                       ("Complete", "green", ("Closed",)))
+CALENDAR_STATUS_GROUPS = (("To-do", "gray", ("Scheduled",)), ("In progress", "blue", ()),
+                          ("Complete", "green", ("Released",)))
 
 
 def opt_id(name: str) -> str:
@@ -115,8 +152,17 @@ def _page(page_id: str, created: float, edited: float, creator: Person, editor: 
     }
 
 
+def _related(org: Org, risk: RiskRecord, props: dict[str, tuple[str, str]]) -> dict:
+    """The whole list: the Notion server truncates a page's relation at 25 (has_more) like Notion does."""
+    if props["Related Jira Issues"][1] != "relation":
+        return _prop(props, "Related Jira Issues", rich(", ".join(risk.related)) if risk.related else [])
+    pages = [{"id": issue_page_id(org.by_key[k])} for k in risk.related if k in org.by_key]
+    return {**_prop(props, "Related Jira Issues", pages), "has_more": False}
+
+
 def risk_page(org: Org, risk: RiskRecord, malformed: bool = False, title: str | None = None) -> dict:
     people = org.people
+    props_of = risk_props(org.shape)
     status_color = dict(RISK_STATUS_OPTIONS)[risk.status]
     if malformed:
         recognized: dict | None = {"start": MALFORMED_DATE, "end": None, "time_zone": None}
@@ -125,19 +171,19 @@ def risk_page(org: Org, risk: RiskRecord, malformed: bool = False, title: str | 
     else:
         recognized = {"start": notion_datetime_jst(risk.recognized), "end": None, "time_zone": None}
     title = risk_title(risk) if title is None else title
+    product = _select(PRODUCT_BY_CODE[risk.product].name, "blue")
     props = {
-        "Name": _prop(RISK_PROPS, "Name", rich(title)),
-        "Status": _prop(RISK_PROPS, "Status", _select(risk.status, status_color)),
-        "Priority": _prop(RISK_PROPS, "Priority", _select(risk.priority, _color("risk", "Priority", risk.priority))),
-        "Assignee": _prop(RISK_PROPS, "Assignee", [person_json(people[i]) for i in risk.assignees]),
-        "Product": _prop(RISK_PROPS, "Product", _select(PRODUCT_BY_CODE[risk.product].name, "blue")),
-        "Recognized At": _prop(RISK_PROPS, "Recognized At", recognized),
-        "Last Reviewed": _prop(RISK_PROPS, "Last Reviewed", None if risk.last_reviewed is None else
+        "Name": _prop(props_of, "Name", rich(title)),
+        "Status": _prop(props_of, "Status", _select(risk.status, status_color)),
+        "Priority": _prop(props_of, "Priority", _select(risk.priority, _color("risk", "Priority", risk.priority))),
+        "Assignee": _prop(props_of, "Assignee", [person_json(people[i]) for i in risk.assignees]),
+        "Product": _prop(props_of, "Product", [product] if props_of["Product"][1] == "multi_select" else product),
+        "Recognized At": _prop(props_of, "Recognized At", recognized),
+        "Last Reviewed": _prop(props_of, "Last Reviewed", None if risk.last_reviewed is None else
                                {"start": risk.last_reviewed, "end": None, "time_zone": None}),
-        "Dashboard": _prop(RISK_PROPS, "Dashboard", risk.dashboard),
-        "Backlog Ticket": _prop(RISK_PROPS, "Backlog Ticket", risk.backlog),
-        "Related Jira Issues": _prop(RISK_PROPS, "Related Jira Issues",
-                                     rich(", ".join(risk.related)) if risk.related else []),
+        "Dashboard": _prop(props_of, "Dashboard", risk.dashboard),
+        "Backlog Ticket": _prop(props_of, "Backlog Ticket", risk.backlog),
+        "Related Jira Issues": _related(org, risk, props_of),
     }
     editor = people[risk.assignees[0]] if risk.assignees else people[risk.creator]
     return _page(risk.page_id, risk.created, risk.edited, people[risk.creator], editor, risk.trashed,
@@ -151,32 +197,45 @@ def release_page(org: Org, rel: Release, title: str | None = None) -> dict:
         owner = people[0]
     released = rel.at <= org.anchor_t
     title = release_title(rel) if title is None else title
+    cal = calendar_props(org.shape)
     props = {
-        "Release": _prop(CALENDAR_PROPS, "Release", rich(title)),
-        "Product": _prop(CALENDAR_PROPS, "Product", _select(PRODUCT_BY_CODE[rel.product].name, "blue")),
-        "Release At": _prop(CALENDAR_PROPS, "Release At",
+        "Release": _prop(cal, "Release", rich(title)),
+        "Product": _prop(cal, "Product", _select(PRODUCT_BY_CODE[rel.product].name, "blue")),
+        "Release At": _prop(cal, "Release At",
                             {"start": notion_datetime_jst(rel.at), "end": None, "time_zone": None}),
-        "Type": _prop(CALENDAR_PROPS, "Type", _select(rel.kind, _color("calendar", "Type", rel.kind))),
-        "Jira Version": _prop(CALENDAR_PROPS, "Jira Version", rich(rel.name)),
-        "Status": _prop(CALENDAR_PROPS, "Status", _select("Released" if released else "Scheduled",
-                                                          "green" if released else "gray")),
+        "Type": _prop(cal, "Type", _select(rel.kind, _color("calendar", "Type", rel.kind))),
+        "Jira Version": _prop(cal, "Jira Version", rich(rel.name)),
+        "Status": _prop(cal, "Status", _select("Released" if released else "Scheduled",
+                                               "green" if released else "gray")),
     }
     return _page(rel.page_id, rel.page_created, rel.page_edited, owner, owner, rel.trashed,
                  CALENDAR_DATABASE_ID, CALENDAR_DATA_SOURCE_ID, title, props)
 
 
-def schema(kind: str) -> dict:
-    props = RISK_PROPS if kind == "risk" else CALENDAR_PROPS
+def issue_page(org: Org, issue: Issue) -> dict:
+    """A page of the Jira issues database (relation shapes): its title is the issue key."""
+    owner = org.people[issue.reporter]
+    return _page(issue_page_id(issue), issue.created, issue.created, owner, owner, False,
+                 ISSUES_DATABASE_ID, ISSUES_DATA_SOURCE_ID, issue.key,
+                 {"Key": _prop(ISSUE_PROPS, "Key", rich(issue.key))})
+
+
+def schema(kind: str, shape: Shape = DEFAULT_SHAPE) -> dict:
+    props = {"risk": risk_props, "calendar": calendar_props}[kind](shape) if kind != "issues" else ISSUE_PROPS
     out: dict = {}
     for name, (pid, ptype) in props.items():
         cfg: dict = {}
-        if ptype == "select":
+        if ptype in ("select", "multi_select"):
             cfg = {"options": [{"id": opt_id(n), "name": n, "color": c, "description": None}
                                for n, c in SELECT_OPTIONS[(kind, name)]]}
         elif ptype == "status":
-            cfg = {"options": [{"id": opt_id(n), "name": n, "color": c, "description": None}
-                               for n, c in RISK_STATUS_OPTIONS],
+            options, groups = ((RISK_STATUS_OPTIONS, RISK_STATUS_GROUPS) if kind == "risk"
+                               else (SELECT_OPTIONS[(kind, name)], CALENDAR_STATUS_GROUPS))
+            cfg = {"options": [{"id": opt_id(n), "name": n, "color": c, "description": None} for n, c in options],
                    "groups": [{"id": opt_id(g), "name": g, "color": c, "option_ids": [opt_id(o) for o in opts]}
-                              for g, c, opts in RISK_STATUS_GROUPS]}
+                              for g, c, opts in groups]}
+        elif ptype == "relation":
+            cfg = {"data_source_id": ISSUES_DATA_SOURCE_ID, "database_id": ISSUES_DATABASE_ID,
+                   "type": "single_property", "single_property": {}}
         out[name] = {"id": pid, "name": name, "description": "", "type": ptype, ptype: cfg}
     return out

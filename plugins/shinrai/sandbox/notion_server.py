@@ -10,12 +10,21 @@ from collections.abc import Callable
 
 from .faults import Injected
 from .httpbase import Request, Response, flat_query
-from .manifest import CALENDAR_DATA_SOURCE_ID, CALENDAR_DATABASE_ID, RISK_DATA_SOURCE_ID, RISK_DATABASE_ID
+from .manifest import (
+    CALENDAR_DATA_SOURCE_ID,
+    CALENDAR_DATABASE_ID,
+    ISSUES_DATA_SOURCE_ID,
+    ISSUES_DATABASE_ID,
+    RISK_DATA_SOURCE_ID,
+    RISK_DATABASE_ID,
+)
 from .notion_filter import FilterError, Row, compile_filter, sort_rows
 from .notion_paging import PropertyRequestError, property_item_response, truncate_page
 from .notion_render import (
     WORKSPACE_PAGE_ID,
     bot_json,
+    issue_page,
+    issue_page_id,
     person_json,
     release_page,
     rich,
@@ -32,6 +41,7 @@ MAX_PAGE_SIZE = 100
 DATA_SOURCES: dict[str, tuple[str, str, str]] = {
     RISK_DATA_SOURCE_ID: ("risk", RISK_DATABASE_ID, "System Risk Records"),
     CALENDAR_DATA_SOURCE_ID: ("calendar", CALENDAR_DATABASE_ID, "Release Calendar"),
+    ISSUES_DATA_SOURCE_ID: ("issues", ISSUES_DATABASE_ID, "Jira Issues"),  # relation shapes only
 }
 DATABASES: dict[str, str] = {db: ds for ds, (_k, db, _t) in DATA_SOURCES.items()}
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
@@ -143,12 +153,20 @@ class NotionApp:
             return [Row(r.page_id, r.created, r.edited, r.trashed,
                         lambda r=r: risk_page(org, r, r.page_id in malformed_ids, titles.get(r.page_id)))
                     for r in org.risks]
+        if kind == "issues":
+            return [Row(issue_page_id(i), i.created, i.created, False, lambda i=i: issue_page(org, i))
+                    for i in org.issues]
         return [Row(x.page_id, x.page_created, x.page_edited, x.trashed,
                     lambda x=x: release_page(org, x, titles.get(x.page_id)))
                 for x in org.releases]
 
+    def _shared(self, data_source: str | None) -> bool:
+        """The Jira issues database exists only on a workspace whose links are relations."""
+        return data_source in DATA_SOURCES and (DATA_SOURCES[data_source][0] != "issues"
+                                                or self.org.shape.related_as == "relation")
+
     def database(self, oid: str | None, raw: str) -> Response:
-        if oid not in DATABASES:
+        if oid not in DATABASES or not self._shared(DATABASES[oid]):
             return error(404, "object_not_found", f"Could not find database with ID: {raw}. Make sure the relevant "
                                                   "pages and databases are shared with your integration.")
         ds = DATABASES[oid]
@@ -163,7 +181,7 @@ class NotionApp:
         })
 
     def data_source(self, oid: str | None, raw: str) -> Response:
-        if oid not in DATA_SOURCES:
+        if not self._shared(oid):
             return error(404, "object_not_found", f"Could not find data_source with ID: {raw}. Make sure the "
                                                   "relevant pages and databases are shared with your integration.")
         kind, db, title = DATA_SOURCES[oid]
@@ -171,7 +189,7 @@ class NotionApp:
         bot = {"object": "user", "id": self.org.notion_bot_id}
         return ok({
             "object": "data_source", "id": oid, "created_time": created, "last_edited_time": created,
-            "created_by": bot, "last_edited_by": bot, "properties": schema(kind),
+            "created_by": bot, "last_edited_by": bot, "properties": schema(kind, self.org.shape),
             "parent": {"type": "database_id", "database_id": db},
             "database_parent": {"type": "page_id", "page_id": WORKSPACE_PAGE_ID}, "archived": False,
             "in_trash": False, "is_inline": False, "title": rich(title), "description": [], "icon": None,
@@ -184,9 +202,13 @@ class NotionApp:
         if self._index is None:
             self._index = {r.page_id: ("risk", r) for r in self.org.risks}
             self._index.update({x.page_id: ("calendar", x) for x in self.org.releases})
+            if self.org.shape.related_as == "relation":
+                self._index.update({issue_page_id(i): ("issues", i) for i in self.org.issues})
         hit = self._index.get(oid or "")
         if hit is not None:
             kind, record = hit
+            if kind == "issues":
+                return issue_page(self.org, record)  # type: ignore[arg-type]
             title = planted_texts(self.state, "notion").get(record.page_id)  # type: ignore[union-attr]
             if kind == "risk":
                 malformed = (self.state.faults.malformed and self.state.injector.active("notion")
@@ -219,7 +241,7 @@ class NotionApp:
             return error(e.status, e.code, str(e))
 
     def query(self, req: Request, oid: str | None, raw: str) -> Response:
-        if oid not in DATA_SOURCES:
+        if not self._shared(oid):
             return error(404, "object_not_found", f"Could not find data_source with ID: {raw}. Make sure the "
                                                   "relevant pages and databases are shared with your integration.")
         try:
@@ -270,7 +292,7 @@ class NotionApp:
         hit = None if volatile else self._cache.get(key)
         if hit is not None:
             return hit
-        props = schema(kind)
+        props = schema(kind, self.org.shape)
         pred = compile_filter(body["filter"], props, time.time()) if body.get("filter") else None
         trashed = bool(body.get("in_trash") or body.get("archived"))
         rows = [r for r in self._rows(kind) if r.trashed == trashed and (pred is None or pred(r))]

@@ -20,6 +20,7 @@ from .model import Org
 from .mutate import mutate as mutate_org
 from .notion_server import NOTION_TOKEN, NotionApp
 from .org import REFERENCE_ANCHOR, generate_org
+from .shapes import Shape, get_shape, single_project_keys
 from .slack_server import SLACK_TOKEN, SlackApp
 from .state import SandboxState
 from .timefmt import jira_ts
@@ -38,11 +39,18 @@ class Sandbox:
     def __init__(self, seed: int = 7, scale: float = 1.0, anchor: date = DEFAULT_ANCHOR,
                  faults: Faults | None = None, org: Org | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 credentials: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 credentials: Mapping[str, Mapping[str, str]] | None = None,
+                 shape: str | Shape | None = None) -> None:
         """``clock`` drives the rate limiters (tests share a fake clock with the client's pacer).
         ``credentials`` replaces what the servers accept, e.g. ``{"slack": {"token": "xoxb-..."}}``
-        (missing entries keep the defaults); ``credentials`` then reports the values in force."""
+        (missing entries keep the defaults); ``credentials`` then reports the values in force.
+        ``shape`` (a name in ``shapes.SHAPES``) serves the same organisation in another representation;
+        ``key_map`` then holds the default key -> this shape's key of every renamed issue."""
         self.org = org if org is not None else generate_org(seed, scale, anchor)
+        self.org.shape = get_shape(shape)
+        self.key_map: dict[str, str] = {}
+        if self.org.shape.single_project and any(i.project != self.org.shape.single_project for i in self.org.issues):
+            self.key_map = single_project_keys(self.org, self.org.shape.single_project)
         self.state = SandboxState(self.org, FaultInjector(faults or Faults(), clock=clock))
         self.state.credentials = _credentials(credentials)
         self.jira = JiraApp(self.state, os.urandom(32))
@@ -162,15 +170,16 @@ def _credentials(overrides: Mapping[str, Mapping[str, str]] | None) -> dict[str,
 
 def serve(seed: int = 7, scale: float = 1.0, anchor: date = DEFAULT_ANCHOR, host: str = "127.0.0.1",
           jira_port: int = DEFAULT_PORTS["jira"], notion_port: int = DEFAULT_PORTS["notion"],
-          slack_port: int = DEFAULT_PORTS["slack"], faults: Faults | None = None) -> None:
+          slack_port: int = DEFAULT_PORTS["slack"], faults: Faults | None = None,
+          shape: str = "default") -> None:
     """Start the sandbox and block until SIGTERM/SIGINT. Prints one JSON line with the URLs when ready."""
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_a: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-    sb = Sandbox(seed, scale, anchor, faults).start(host, jira_port, notion_port, slack_port)
+    sb = Sandbox(seed, scale, anchor, faults, shape=shape).start(host, jira_port, notion_port, slack_port)
     try:
         print(json.dumps({"jira_url": sb.jira_url, "notion_url": sb.notion_url, "slack_url": sb.slack_url,
                           "credentials": sb.credentials, "seed": seed, "scale": scale,
-                          "anchor": anchor.isoformat()}), flush=True)
+                          "anchor": anchor.isoformat(), "shape": sb.org.shape.name}), flush=True)
         while not stop.wait(0.5):
             pass
     finally:

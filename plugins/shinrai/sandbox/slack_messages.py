@@ -24,6 +24,10 @@ from .timefmt import slack_ts, to_jst
 
 FREEZE_TEXT = "🧊 *リリース停止 / Release freeze* product: {product} incident: {key}"
 RESUME_TEXT = "✅ *リリース再開 / Release resumed* product: {product} incident: {key}"
+# an incoming webhook's post (shapes.Shape.release_posts = webhook): the words are in the attachment
+WEBHOOK_FREEZE_TITLE = "🧊 リリース停止 / Release freeze"
+WEBHOOK_RESUME_TITLE = "✅ リリース再開 / Release resumed"
+WEBHOOK_FALLBACK = "Release Freeze Webhook posted a message"
 
 
 @dataclass
@@ -117,6 +121,26 @@ class SlackContent:
         return {"type": "message", "subtype": "bot_message", "text": text, "ts": ts, "bot_id": wf.bot_id,
                 "username": wf.name}
 
+    def _freeze_msg(self, kind: str, inc: Issue, ts: str) -> dict:
+        """A release freeze or resume post, as the shape sends it: by the Workflow Builder in ``text``, or by
+        an incoming webhook with the words in an attachment (``text`` empty), the resume naming the product
+        alone when the shape says so."""
+        shape = self.org.shape
+        product = PRODUCT_BY_CODE[inc.product].name
+        if shape.release_posts != "webhook":
+            tmpl = FREEZE_TEXT if kind == "freeze" else RESUME_TEXT
+            return self._workflow_msg(tmpl.format(product=product, key=inc.key), ts)
+        title = WEBHOOK_FREEZE_TITLE if kind == "freeze" else WEBHOOK_RESUME_TITLE
+        body = f"product: {product}"
+        if kind == "freeze" or shape.resume_names_incident:
+            body += f"\nincident: {inc.key}"
+        wf = self.org.workflow_bot
+        attachment = {"id": 1, "color": "d0021b" if kind == "freeze" else "2eb886", "fallback": WEBHOOK_FALLBACK,
+                      "title": title, "text": body,
+                      "fields": [{"title": "Channel", "value": "#release-announce", "short": True}]}
+        return {"type": "message", "subtype": "bot_message", "text": "", "ts": ts, "bot_id": wf.bot_id,
+                "username": "Release Freeze Webhook", "attachments": [attachment]}
+
     def _join(self, user_idx: int, ts: str) -> dict:
         uid = self.org.people[user_idx].slack_id
         return {"type": "message", "subtype": "channel_join", "user": uid, "text": f"<@{uid}> has joined the channel",
@@ -175,7 +199,7 @@ class SlackContent:
         last = max(x for x in (recovered, mitigated, acknowledged, declared) if x is not None)
         window_end = end_t if end_t is not None else min(horizon - 300, max(declared + 7200, last))
         window_end = max(window_end, min(declared + 900, horizon - 1))
-        key = f"INC-{inc.number}"
+        key = inc.key
         top: list[dict] = []
         # 1. status board (edited as the situation changes)
         state = "recovered" if inc.recovered is not None else ("mitigated" if inc.mitigated else "investigating")
@@ -252,9 +276,7 @@ class SlackContent:
                 top.append(self._bot_msg(org.release_bot, text, ts.at(t)))
             else:
                 inc = ref  # type: ignore[assignment]
-                tmpl = FREEZE_TEXT if kind == "freeze" else RESUME_TEXT
-                text = tmpl.format(product=PRODUCT_BY_CODE[inc.product].name, key=f"INC-{inc.number}")  # type: ignore[attr-defined]
-                top.append(self._workflow_msg(text, ts.at(t)))
+                top.append(self._freeze_msg(kind, inc, ts.at(t)))  # type: ignore[arg-type]
         return ChannelMessages(top, {})
 
     def _chatter(self, ch: Channel) -> ChannelMessages:
