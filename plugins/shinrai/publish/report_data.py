@@ -3,10 +3,10 @@
 Every figure is computed in dbt and read here as rows: ``rpt_report_figures`` (month x scope x
 metric: the headline KPIs, the per-product and all-product counts, response-time medians and
 percentiles, timeliness and overdue actions, each with its n, previous month, 12-month average and
-the changes against both; closed months as published in the snapshots) and
+the changes against both; closed months as published in the snapshots),
+``rpt_report_breakdowns`` (incidents by detection route and development category, as published) and
 ``rpt_overdue_action_ageing`` (overdue actions by age). This module only picks rows and formats
-them. Also read: ``fct_incidents`` (detection routes and development categories by month, the
-month's incident list, severities), ``fct_prevention_actions`` (overdue by team),
+them. Also read: ``fct_incidents`` (the month's incident list, severities), ``fct_prevention_actions`` (overdue by team),
 ``fct_risk_records`` and ``rpt_risk_assignee_load`` (risk register), ``rpt_slo_attainment`` (SLO
 table), ``rpt_reliability_monthly`` (the months the publication covers), ``dim_products`` (names,
 teams, colours). The taxonomy reference tables give the Japanese names and display order; without
@@ -153,7 +153,8 @@ class _Db:
 
 
 REQUIRED_TABLES = ("dim_products", "fct_incidents", "fct_prevention_actions", "fct_risk_records",
-                   "rpt_reliability_monthly", "rpt_report_figures", "rpt_overdue_action_ageing",
+                   "rpt_reliability_monthly", "rpt_report_figures", "rpt_report_breakdowns",
+                   "rpt_overdue_action_ageing",
                    "rpt_slo_attainment", "rpt_risk_assignee_load")
 ALL = "all"  # rpt_report_figures.scope of every product together
 
@@ -421,9 +422,7 @@ class ReportBuilder:
     def _detection_routes(self, months: list[date]) -> dict[str, Any]:
         taxonomy = _taxonomy(self.db, "detection_routes", "detection_route")
         known = {t["value"]: t for t in taxonomy}
-        counts = self.db.rows(
-            "select occurred_month, detection_route, count(*) as n from fct_incidents "
-            "where occurred_month between ? and ? group by all", [months[0], months[-1]])
+        counts = [r for r in self._breakdown("detection_route", months) if r["scope"] == ALL and r["n"]]
         order = [t["value"] for t in taxonomy]
         order += sorted({r["detection_route"] for r in counts
                          if r["detection_route"] and r["detection_route"] not in known})
@@ -435,16 +434,24 @@ class ReportBuilder:
                      else self.l.pair(route, known[route]["name_ja"]) if route in known else f"{route} (?)")
             datasets.append({"label": label, "color": CATEGORY_PALETTE[index % len(CATEGORY_PALETTE)]
                              if route is not None else UNKNOWN_COLOR, "data": [
-                sum(r["n"] for r in counts if r["occurred_month"] == x and r["detection_route"] == route)
+                next((r["n"] for r in counts if r["month_start"] == x and r["detection_route"] == route), 0)
                 for x in months]})
         return {"type": "stacked_bar", "labels": [month_key(x) for x in months], "datasets": datasets}
+
+    def _breakdown(self, dimension: str, months: list[date]) -> list[dict[str, Any]]:
+        """Incidents per month, scope and category of ``dimension`` (rpt_report_breakdowns; the category
+        under the dimension's name), with the 12 months' count up to each month."""
+        return self.db.rows(
+            f"select month_start, scope, category as {dimension}, incident_count as n, "
+            "incident_count_12_months as n12 from rpt_report_breakdowns "
+            "where dimension = ? and month_start between ? and ?", [dimension, months[0], months[-1]])
 
     def _development_categories(self, products: list[dict[str, Any]], months: list[date]) -> dict[str, Any]:
         taxonomy = _taxonomy(self.db, "development_categories", "development_category")
         known = {t["value"]: t for t in taxonomy}
-        counts = self.db.rows(
-            "select development_category, product_code, count(*) as n from fct_incidents "
-            "where occurred_month between ? and ? group by all", [months[0], months[-1]])
+        # the 12 months to the reported one, per product
+        counts = [r for r in self._breakdown("development_category", months)
+                  if r["month_start"] == months[-1] and r["scope"] != ALL and r["n12"]]
         order: list[str | None] = [t["value"] for t in taxonomy]
         order += sorted({r["development_category"] for r in counts
                          if r["development_category"] and r["development_category"] not in known})
@@ -456,7 +463,7 @@ class ReportBuilder:
             "type": "hbar_stacked",
             "labels": labels,
             "datasets": [{"label": p["label"], "color": p["color"], "data": [
-                sum(r["n"] for r in counts if r["development_category"] == c and r["product_code"] == p["code"])
+                next((r["n12"] for r in counts if r["development_category"] == c and r["scope"] == p["code"]), 0)
                 for c in order]} for p in products],
         }
 

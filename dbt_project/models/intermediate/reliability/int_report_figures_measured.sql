@@ -5,7 +5,7 @@
 --
 -- A month frozen in rpt_reliability_monthly_snapshots is read from that publication: per-product
 -- counts and rates from the snapshot, incident-level figures from the incidents frozen with it
--- (rpt_incident_snapshots). Other months (the open one, a closed one within snapshot_grace_days)
+-- (int_incidents_published). Other months (the open one, a closed one within snapshot_grace_days)
 -- are read live. SLO counts come from rpt_slo_attainment's calendar-month windows (not frozen).
 {%- set stages = ['detect', 'acknowledge', 'mitigate', 'recover'] %}
 with
@@ -50,23 +50,7 @@ monthly as (
 
 incidents_published as (
 
-    -- incidents as published with their month: frozen months from rpt_incident_snapshots
-    select
-        published_month as month_start, product_code, severity, detection_route,
-        {%- for stage in stages %}
-        minutes_to_{{ stage }},
-        {%- endfor %}
-    from {{ ref('rpt_incident_snapshots') }}
-    where published_month in (select month_start from frozen_months)
-    union all
-    select
-        occurred_month as month_start, product_code, severity, detection_route,
-        {%- for stage in stages %}
-        minutes_to_{{ stage }},
-        {%- endfor %}
-    from {{ ref('fct_incidents') }}
-    where occurred_month is not null
-        and occurred_month not in (select month_start from frozen_months)
+    select * from {{ ref('int_incidents_published') }}
 
 ),
 
