@@ -6,11 +6,11 @@ percentiles, timeliness and overdue actions, each with its n, previous month, 12
 the changes against both; closed months as published in the snapshots),
 ``rpt_report_breakdowns`` (incidents by detection route and development category, as published) and
 ``rpt_overdue_action_ageing`` (overdue actions by age). This module only picks rows and formats
-them. Also read: ``fct_incidents`` (the month's incident list, severities), ``fct_prevention_actions`` (overdue by team),
-``fct_risk_records`` and ``rpt_risk_assignee_load`` (risk register), ``rpt_slo_attainment`` (SLO
-table), ``rpt_reliability_monthly`` (the months the publication covers), ``dim_products`` (names,
-teams, colours). The taxonomy reference tables give the Japanese names and display order; without
-them the names are shown as entered.
+them. Also read: ``fct_incidents`` (the month's incident list, severities),
+``fct_prevention_actions`` (overdue by team), ``fct_risk_records`` and ``rpt_risk_assignee_load``
+(risk register), ``rpt_slo_attainment`` (SLO table), ``rpt_reliability_monthly`` (the months the
+publication covers), ``dim_products`` (names, teams, colours). The taxonomy reference tables give
+the Japanese names and display order; without them the names are shown as entered.
 """
 
 from __future__ import annotations
