@@ -3,7 +3,6 @@
 -- it was published). Scope is a product_code or 'all'. category is the value as entered (null when
 -- missing); the report orders and names it from the taxonomy. Each row also carries the count of
 -- the 12 months up to and including its month. Rows where both counts are zero are left out.
-{%- set dimensions = ['detection_route', 'development_category'] %}
 with
 
 incidents as (
@@ -20,19 +19,23 @@ months as (
 
 counted as (
 
-    {%- for dimension in dimensions %}
     select
         month_start,
         case when grouping(product_code) = 1 then 'all' else product_code end as scope,
-        '{{ dimension }}' as dimension,
-        {{ dimension }} as category,
+        'detection_route' as dimension,
+        detection_route as category,
         count(*) as incident_count
     from incidents
-    group by grouping sets ((month_start, product_code, {{ dimension }}), (month_start, {{ dimension }}))
-    {%- if not loop.last %}
+    group by grouping sets ((month_start, product_code, detection_route), (month_start, detection_route))
     union all
-    {%- endif %}
-    {%- endfor %}
+    select
+        month_start,
+        case when grouping(product_code) = 1 then 'all' else product_code end as scope,
+        'development_category' as dimension,
+        development_category as category,
+        count(*) as incident_count
+    from incidents
+    group by grouping sets ((month_start, product_code, development_category), (month_start, development_category))
 
 ),
 
