@@ -312,6 +312,10 @@ def test_history_survives_late_and_reclassified_data(built: Path) -> None:
                              "from marts.rpt_reliability_monthly_snapshots where month_start = '2026-04-01' order by 1")
     assert ("payroll:2026-04", 4) in [(k, n) for k, n, _ in published]
     assert scalar(built, "select count(*) from marts.rpt_changes_since_last_publication") == 0
+    figures_sql = ("select figure_key, value, n, is_frozen from marts.rpt_report_figures "
+                   "where month_start = '2026-04-01' order by 1")
+    figures = query(built, figures_sql)
+    assert figures and all(frozen for *_, frozen in figures)
 
     p = paths()
     late = issue("106", "INC-7", "Incident", ("Closed", "done"), severity="SEV3", cause="Capacity", devcat="No change",
@@ -338,6 +342,12 @@ def test_history_survives_late_and_reclassified_data(built: Path) -> None:
     again = query(built, "select product_month_key, incident_count, published_at "
                          "from marts.rpt_reliability_monthly_snapshots where month_start = '2026-04-01' order by 1")
     assert again == published
+    # the report's figures of April are its publication's, though the live incidents moved
+    assert query(built, figures_sql) == figures
+    live_detect = scalar(built, "select median(minutes_to_detect) from marts.fct_incidents "
+                                "where occurred_month = '2026-04-01'")
+    assert live_detect != scalar(built, "select value from marts.rpt_report_figures "
+                                        "where figure_key = '2026-04:all:minutes_to_detect_median'")
     assert scalar(built, "select incident_count from marts.rpt_reliability_monthly "
                          "where product_month_key = 'payroll:2026-04'") == 4  # INC-7 in, INC-4 out
     # the incremental Slack model saw the deleted resume and the new one: 6 hours frozen now

@@ -72,7 +72,8 @@ CHARTS = ("incidents_by_product", "incidents_by_severity", "mttx_detect", "mttx_
           "overdue_ageing", "risk_status", "risk_load")
 REQUIRED_MARTS = ("dim_products", "fct_incidents", "fct_postmortems", "fct_prevention_actions", "fct_risk_records",
                   "fct_releases", "fct_release_freezes", "rpt_reliability_monthly", "rpt_slo_attainment",
-                  "rpt_risk_assignee_load")
+                  "rpt_risk_assignee_load", "rpt_report_figures", "rpt_report_breakdowns",
+                  "rpt_overdue_action_ageing")
 
 
 def busiest_recent_month(target: PublishLayout) -> str:

@@ -62,6 +62,35 @@ def test_headline_numbers_come_from_the_monthly_mart(published):
     assert {r["label"]: r["color"] for r in data["headline"]["rows"]} == colours
 
 
+def test_headline_kpis_are_rows_of_rpt_report_figures(published, tmp_path):
+    """The report formats the figures dbt computed and computes none: change a figure in a copy of
+    the publication and the report shows the change (the old report recomputed the all-product
+    median time to recover from fct_incidents and would not)."""
+    month = busiest_recent_month(published.layout)
+    first = date.fromisoformat(f"{month}-01")
+    copy = tmp_path / "marts.duckdb"
+    shutil.copyfile(published.layout.duckdb_file, copy)
+    copy.chmod(0o644)
+    with duckdb.connect(str(copy)) as con:
+        median = con.execute("select median(minutes_to_recover) from fct_incidents where occurred_month = ?",
+                             [first]).fetchone()[0]
+        headline = con.execute(
+            "select headline_key, metric, value from rpt_report_figures "
+            "where scope = 'all' and month_start = ? and headline_key is not null order by headline_order",
+            [first]).fetchall()
+        # all-product median time to recover: over the incidents, as the old report computed it
+        assert next(v for k, _, v in headline if k == "mttr") == median
+        con.execute("update rpt_report_figures set value = 3 * 1440 + 125 "
+                    "where scope = 'all' and month_start = ? and metric = 'minutes_to_recover_median'", [first])
+        con.execute("update rpt_report_figures set value = 0.875 "
+                    "where scope = 'all' and month_start = ? and metric = 'automated_detection_share'", [first])
+    data = collect(copy, Labeler(["en"]), "Asia/Tokyo", month)
+    assert [k["key"] for k in data["kpis"]] == [k for k, _, _ in headline]
+    kpis = {k["key"]: k for k in data["kpis"]}
+    assert kpis["mttr"]["value"] == "3d 2h"
+    assert kpis["automated"]["value"] == "88%"
+
+
 def test_languages_follow_the_configuration(published, artefacts):
     month = busiest_recent_month(published.layout)
     both = build_report(month, out=artefacts / "both.html", languages=("en", "ja")).read_text(encoding="utf-8")

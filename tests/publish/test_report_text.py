@@ -8,24 +8,31 @@ import pytest
 
 from shinrai.publish.i18n import Count, Labeler
 from shinrai.publish.report import words
-from shinrai.publish.report_data import SMALL_SAMPLE, budget_text, delta
+from shinrai.publish.report_data import SMALL_SAMPLE, budget_text, delta, fmt_value
 
 
-@pytest.mark.parametrize(("now", "before", "text", "tone"), [
-    (433, 422, "+11m", "bad"),            # "7h 13m +11m": the issue's "+11" with its unit
-    (422, 433, "−11m", "good"),
-    (433, 368, "+1h 05m", "bad"),         # the same format as the value it qualifies
-    (3000, 100, "+2d 0h", "bad"),
-    (433.2, 433, "±0", "neutral"),        # under half a minute: no change worth showing
+@pytest.mark.parametrize(("change", "text", "tone"), [
+    (11, "+11m", "bad"),            # "7h 13m +11m": the issue's "+11" with its unit
+    (-11, "−11m", "good"),
+    (65, "+1h 05m", "bad"),         # the same format as the value it qualifies
+    (2900, "+2d 0h", "bad"),
+    (0.2, "±0", "neutral"),         # under half a minute: no change worth showing
 ])
-def test_a_time_delta_carries_its_unit(now, before, text, tone):
-    assert delta(now, before, minutes=True) == {"text": text, "tone": tone}
+def test_a_time_delta_carries_its_unit(change, text, tone):
+    """A change dbt computed (rpt_report_figures.change_vs_previous), shown in its value's unit."""
+    assert delta(change, "minutes") == {"text": text, "tone": tone}
 
 
 def test_other_deltas_keep_their_units():
-    assert delta(4, 1)["text"] == "+3"  # a count, beside a count
-    assert delta(0.5, 0.25, lower_is_better=False, as_pct_points=True) == {"text": "+25 pt", "tone": "good"}
-    assert delta(None, 3, minutes=True) == {"text": "–", "tone": "neutral"}
+    assert delta(3.0, "count")["text"] == "+3"  # a count, beside a count
+    assert delta(-1.5, "count") == {"text": "−1.5", "tone": "good"}
+    assert delta(0.25, "share", higher_is_better=True) == {"text": "+25 pt", "tone": "good"}
+    assert delta(None, "minutes") == {"text": "–", "tone": "neutral"}
+
+
+def test_figures_show_in_their_unit():
+    assert [fmt_value("count", 12.0), fmt_value("share", 0.875), fmt_value("minutes", 433.0),
+            fmt_value("share", None)] == ["12", "88%", "7h 13m", "–"]
 
 
 @pytest.mark.parametrize(("n", "issues", "changes"), [

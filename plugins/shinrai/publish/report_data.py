@@ -1,11 +1,16 @@
 """What the monthly reliability report shows, read from a publication (never the working warehouse).
 
-Every figure comes from the published marts: ``rpt_reliability_monthly`` (counts, timeliness,
-overdue at month end, change failure), ``fct_incidents`` (all-product MTTx percentiles, detection
-routes, development categories, the month's incident list), ``fct_prevention_actions`` (overdue
-ageing), ``fct_risk_records`` and ``rpt_risk_assignee_load`` (risk register), ``rpt_slo_attainment``
-(SLO table), ``dim_products`` (names, teams, colours). The taxonomy reference tables give the
-Japanese names and display order; without them the names are shown as entered.
+Every figure is computed in dbt and read here as rows: ``rpt_report_figures`` (month x scope x
+metric: the headline KPIs, the per-product and all-product counts, response-time medians and
+percentiles, timeliness and overdue actions, each with its n, previous month, 12-month average and
+the changes against both; closed months as published in the snapshots),
+``rpt_report_breakdowns`` (incidents by detection route and development category, as published) and
+``rpt_overdue_action_ageing`` (overdue actions by age). This module only picks rows and formats
+them. Also read: ``fct_incidents`` (the month's incident list, severities),
+``fct_prevention_actions`` (overdue by team), ``fct_risk_records`` and ``rpt_risk_assignee_load``
+(risk register), ``rpt_slo_attainment`` (SLO table), ``rpt_reliability_monthly`` (the months the
+publication covers), ``dim_products`` (names, teams, colours). The taxonomy reference tables give
+the Japanese names and display order; without them the names are shown as entered.
 """
 
 from __future__ import annotations
@@ -24,18 +29,17 @@ from shinrai.publish.layout import PUBLICATION_TABLE
 TREND_MONTHS = 24
 WINDOW_MONTHS = 12
 STAGES = ("detect", "acknowledge", "mitigate", "recover")
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies; one colour per product,
 # in dim_products.sort_order, the same in every chart and table.
 PRODUCT_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#332288", "#117733",
                    "#882255", "#44AA99")
 UNKNOWN_COLOR = "#9E9E9E"
-SEVERITY_COLORS = {"SEV1": "#8E0F2E", "SEV2": "#D7301F", "SEV3": "#FC8D59", "SEV4": "#9ECAE1", None: "#BDBDBD"}
+# by severity rank (most severe first); a rank beyond the palette takes its last colour
+SEVERITY_PALETTE = ("#8E0F2E", "#D7301F", "#FC8D59", "#9ECAE1")
+UNCLASSIFIED_COLOR = "#BDBDBD"
 PRIORITY_COLORS = {"high": "#D7301F", "medium": "#FC8D59", "low": "#91BFDB", "other": "#BDBDBD"}
 CATEGORY_PALETTE = ("#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7",
                     "#9C755F", "#BAB0AC")
-AGEING_BUCKETS = ((1, 7, "1-7"), (8, 14, "8-14"), (15, 30, "15-30"), (31, 60, "31-60"), (61, 90, "61-90"),
-                  (91, 180, "91-180"), (181, None, "181+"))
 # below this many events in an SLO window an exhausted error budget says more about the sample than about
 # the service (one late action of one due spends the budget of an 80% objective five times over)
 SMALL_SAMPLE = 5
@@ -80,19 +84,29 @@ def fmt_pct(value: float | None, digits: int = 0) -> str:
     return "–" if value is None else f"{value * 100:.{digits}f}%"
 
 
-def ratio(numerator: float, denominator: float) -> float | None:
-    return numerator / denominator if denominator else None
+def fmt_value(unit: str, value: float | None) -> str:
+    """A figure of ``rpt_report_figures`` in its unit: count ``12``, share ``87%``, minutes ``7h 13m``."""
+    if unit == "share":
+        return fmt_pct(value)
+    if unit == "minutes":
+        return fmt_minutes(value)
+    return "–" if value is None else f"{value:.0f}"
 
 
-def delta(current: float | None, baseline: float | None, lower_is_better: bool = True,
-          as_pct_points: bool = False, minutes: bool = False) -> dict[str, Any]:
-    """A change for display, in the unit of the value it qualifies: ``+2``, ``−1.5``, ``+4 pt``, ``+11m``,
-    ``−1h 05m`` (``minutes``: the same format as the value, "7h 13m +11m"), and whether it is good news."""
-    if current is None or baseline is None:
+def severity_color(rank: int | None) -> str:
+    if rank is None or rank < 1:
+        return UNCLASSIFIED_COLOR
+    return SEVERITY_PALETTE[min(rank, len(SEVERITY_PALETTE)) - 1]
+
+
+def delta(change: float | None, unit: str = "count", higher_is_better: bool = False) -> dict[str, Any]:
+    """A change computed in dbt, for display in the unit of the value it qualifies: ``+2``, ``−1.5``,
+    ``+4 pt`` (a share), ``+11m``, ``−1h 05m`` (minutes: the same format as the value, "7h 13m +11m"),
+    and whether it is good news."""
+    if change is None:
         return {"text": "–", "tone": "neutral"}
-    diff = current - baseline
-    if as_pct_points:
-        diff *= 100
+    as_pct_points, minutes = unit == "share", unit == "minutes"
+    diff = change * 100 if as_pct_points else change
     if abs(diff) < (0.5 if minutes else 0.05):
         return {"text": "±0", "tone": "neutral"}
     if minutes:
@@ -100,7 +114,7 @@ def delta(current: float | None, baseline: float | None, lower_is_better: bool =
     else:
         number = f"{abs(diff):.0f}" if float(diff).is_integer() else f"{abs(diff):.1f}"
     text = ("+" if diff > 0 else "−") + number + (" pt" if as_pct_points else "")
-    good = diff < 0 if lower_is_better else diff > 0
+    good = diff > 0 if higher_is_better else diff < 0
     return {"text": text, "tone": "good" if good else "bad"}
 
 
@@ -139,7 +153,35 @@ class _Db:
 
 
 REQUIRED_TABLES = ("dim_products", "fct_incidents", "fct_prevention_actions", "fct_risk_records",
-                   "rpt_reliability_monthly", "rpt_slo_attainment", "rpt_risk_assignee_load")
+                   "rpt_reliability_monthly", "rpt_report_figures", "rpt_report_breakdowns",
+                   "rpt_overdue_action_ageing",
+                   "rpt_slo_attainment", "rpt_risk_assignee_load")
+ALL = "all"  # rpt_report_figures.scope of every product together
+
+
+class Figures:
+    """The rows of ``rpt_report_figures`` of some months, looked up by scope, metric and month."""
+
+    def __init__(self, rows: list[dict[str, Any]]):
+        self.rows = {(r["scope"], r["metric"], r["month_start"]): r for r in rows}
+
+    def row(self, scope: str, metric: str, month: date) -> dict[str, Any]:
+        return self.rows.get((scope, metric, month), {})
+
+    def value(self, scope: str, metric: str, month: date) -> float | None:
+        return self.row(scope, metric, month).get("value")
+
+    def count(self, scope: str, metric: str, month: date) -> int:
+        """A count figure as an integer (no row: nothing counted)."""
+        return int(self.value(scope, metric, month) or 0)
+
+    def series(self, scope: str, metric: str, months: list[date]) -> list[float | None]:
+        return [self.value(scope, metric, x) for x in months]
+
+    def headline(self, month: date) -> list[dict[str, Any]]:
+        return sorted((r for (scope, _, x), r in self.rows.items()
+                       if scope == ALL and x == month and r.get("headline_key")),
+                      key=lambda r: r["headline_order"])
 
 
 def default_month(db: _Db) -> date:
@@ -190,25 +232,21 @@ class ReportBuilder:
         months24 = [add_months(m, i) for i in range(-(TREND_MONTHS - 1), 1)]
         months12 = months24[-WINDOW_MONTHS:]
         monthly = self.db.rows(
-            "select * from rpt_reliability_monthly where month_start between ? and ? order by month_start",
-            [months24[0], m],
-        )
-        spine = {r["month_start"] for r in monthly}
-        by_pm = {(r["product_code"], r["month_start"]): r for r in monthly}
-        products = self._products(monthly)
+            "select product_code, month_start, is_month_closed, as_of_date from rpt_reliability_monthly "
+            "where month_start = ?", [m])
+        figures = Figures(self.db.rows(
+            "select * from rpt_report_figures where month_start between ? and ?", [months24[0], m]))
+        products = self._products(figures, months24)
         publication = self.publication
-        month_rows = [r for r in monthly if r["month_start"] == m]
         as_of = next((r["as_of_date"] for r in monthly if r.get("as_of_date")), None)
-        headline = self._headline(products, by_pm, spine, m, months24)
-        kpis = self._kpis(monthly, m)
-        if headline["total"]["avg12"] is not None:
-            kpis[0]["sub"] += f"; {self.l.t('avg_12')}: {headline['total']['avg12']}"
+        headline = self._headline(products, figures, m, months24)
+        kpis = self._kpis(figures, m)
         return {
             "meta": {
                 "title": self.l.t("title"),
                 "month": month_key(m),
                 "previous_month": month_key(add_months(m, -1)),
-                "is_month_closed": bool(month_rows and all(r["is_month_closed"] for r in month_rows)),
+                "is_month_closed": bool(monthly and all(r["is_month_closed"] for r in monthly)),
                 "as_of_date": as_of.isoformat() if as_of else None,
                 "publication_id": publication.get("publication_id"),
                 "published_at": publication["published_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -223,19 +261,19 @@ class ReportBuilder:
             "headline": headline,
             "kpis": kpis,
             "charts": {
-                "incidents_by_product": self._incidents_by_product(products, by_pm, months24),
-                "incidents_by_severity": self._incidents_by_severity(monthly, months12),
-                **{f"mttx_{stage}": chart for stage, chart in self._mttx(months12).items()},
+                "incidents_by_product": self._incidents_by_product(products, figures, months24),
+                "incidents_by_severity": self._incidents_by_severity(months12),
+                **{f"mttx_{stage}": chart for stage, chart in self._mttx(figures, months12).items()},
                 "detection_routes": self._detection_routes(months12),
                 "development_categories": self._development_categories(products, months12),
-                "timeliness": self._timeliness(monthly, months12),
-                "overdue_month_end": self._overdue_month_end(products, by_pm, months12),
+                "timeliness": self._timeliness(figures, months12),
+                "overdue_month_end": self._overdue_month_end(products, figures, months12),
                 "overdue_ageing": self._overdue_ageing(products),
                 "risk_status": self._risk_status(),
                 "risk_load": self._risk_load(),
             },
             "tables": {
-                "response_by_product": self._response_by_product(products, by_pm, m),
+                "response_by_product": self._response_by_product(products, figures, m),
                 "slo": self._slo(products, m),
                 "overdue_by_team": self._overdue_by_team(products),
                 "incidents": self._incident_list(products, m),
@@ -247,13 +285,14 @@ class ReportBuilder:
         }
 
     # -- products -----------------------------------------------------------------------------
-    def _products(self, monthly: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _products(self, figures: Figures, months: list[date]) -> list[dict[str, Any]]:
         rows = self.db.rows(
             "select product_code, product_name, product_name_ja, owning_team, owning_team_ja, sort_order, "
             "coalesce(is_unknown_member, false) as is_unknown from dim_products "
             "order by is_unknown, sort_order nulls last, product_code"
         )
-        with_incidents = {r["product_code"] for r in monthly if r["incident_count"]}
+        with_incidents = {r["product_code"] for r in rows
+                          if any(figures.count(r["product_code"], "incident_count", x) for x in months)}
         products = []
         palette_index = 0
         for row in rows:
@@ -273,142 +312,106 @@ class ReportBuilder:
         return products
 
     # -- headline -----------------------------------------------------------------------------
-    def _headline(self, products: list[dict[str, Any]], by_pm: dict[tuple[str, date], dict[str, Any]],
-                  spine: set[date], m: date, months24: list[date]) -> dict[str, Any]:
-        prior12 = [add_months(m, i) for i in range(-12, 0) if add_months(m, i) in spine]
-
-        def count(code: str | None, month: date) -> int:
-            codes = [p["code"] for p in products] if code is None else [code]
-            return sum(int(by_pm.get((c, month), {}).get("incident_count") or 0) for c in codes)
-
-        def sev12(code: str | None, month: date) -> int:
-            codes = [p["code"] for p in products] if code is None else [code]
-            return sum(int((by_pm.get((c, month), {}).get("sev1_incident_count") or 0)
-                           + (by_pm.get((c, month), {}).get("sev2_incident_count") or 0)) for c in codes)
-
-        def row(code: str | None, label: str, color: str | None) -> dict[str, Any]:
-            this, last = count(code, m), count(code, add_months(m, -1))
-            avg = sum(count(code, x) for x in prior12) / len(prior12) if prior12 else None
-            spark = [count(code, x) for x in months24]
+    def _headline(self, products: list[dict[str, Any]], figures: Figures, m: date,
+                  months24: list[date]) -> dict[str, Any]:
+        def row(scope: str, label: str, color: str | None) -> dict[str, Any]:
+            figure = figures.row(scope, "incident_count", m)
+            last, avg = figure.get("previous_value"), figure.get("avg_12")
             return {
-                "code": code, "label": label, "color": color,
-                "this": this, "last": last, "avg12": None if avg is None else round(avg, 1),
-                "vs_last": delta(this, last), "vs_avg": delta(this, avg),
-                "sev12": sev12(code, m),
-                "spark": sparkline(spark, color or "#333333"),
+                "code": None if scope == ALL else scope, "label": label, "color": color,
+                "this": figures.count(scope, "incident_count", m),
+                "last": None if last is None else int(last),
+                "avg12": None if avg is None else round(avg, 1),
+                "vs_last": delta(figure.get("change_vs_previous")),
+                "vs_avg": delta(figure.get("change_vs_avg_12")),
+                "sev12": self._major_incidents(figures, scope, m),
+                "spark": sparkline([figures.count(scope, "incident_count", x) for x in months24],
+                                   color or "#333333"),
             }
 
         return {
             "rows": [row(p["code"], p["label"], p["color"]) for p in products],
-            "total": row(None, self.l.t("total"), None),
-            "avg_months": len(prior12),
+            "total": row(ALL, self.l.t("total"), None),
+            "avg_months": figures.row(ALL, "incident_count", m).get("avg_12_months") or 0,
         }
 
-    def _kpis(self, monthly: list[dict[str, Any]], m: date) -> list[dict[str, Any]]:
-        prev = add_months(m, -1)
-
-        def total(month: date, column: str) -> float:
-            return sum(float(r[column] or 0) for r in monthly if r["month_start"] == month)
-
-        recover = {r["occurred_month"]: r for r in self.db.rows(
-            "select occurred_month, median(minutes_to_recover) as med, count(minutes_to_recover) as n "
-            "from fct_incidents where occurred_month in (?, ?) group by all", [m, prev])}
-        slo = self.db.one(
-            "select count(*) filter (where status = 'breached') as breached, "
-            "count(*) filter (where status in ('met', 'at_risk', 'breached')) as judged "
-            "from rpt_slo_attainment where window_type = 'calendar_month' and window_start_date = ?", [m])
-        automated = {}
-        if self.db.has_table("detection_routes"):
-            automated = {r["occurred_month"]: r for r in self.db.rows(
-                "select i.occurred_month, count(*) filter (where d.is_automated) as auto, count(*) as n "
-                "from fct_incidents i left join detection_routes d on i.detection_route = d.detection_route "
-                "where i.occurred_month in (?, ?) group by all", [m, prev])}
-
-        def rate(month: date, num: str, den: str) -> float | None:
-            return ratio(total(month, num), total(month, den))
-
-        def auto_share(month: date) -> float | None:
-            r = automated.get(month)
-            return ratio(r["auto"], r["n"]) if r else None
-
-        pm_now, pm_prev = rate(m, "postmortems_on_time_count", "postmortem_on_time_n"), \
-            rate(prev, "postmortems_on_time_count", "postmortem_on_time_n")
-        act_now, act_prev = rate(m, "actions_completed_on_time_count", "action_on_time_n"), \
-            rate(prev, "actions_completed_on_time_count", "action_on_time_n")
-        cfr_now, cfr_prev = rate(m, "failed_releases_count", "releases_count"), \
-            rate(prev, "failed_releases_count", "releases_count")
-        rec_now, rec_prev = recover.get(m, {}).get("med"), recover.get(prev, {}).get("med")
-        inc_now, inc_prev = total(m, "incident_count"), total(prev, "incident_count")
-        od_now = total(m, "open_overdue_actions_at_month_end")
-        od_prev = total(prev, "open_overdue_actions_at_month_end")
-        auto_now, auto_prev = auto_share(m), auto_share(prev)
-        return [
-            {"key": "incidents", "label": self.l.t("kpi_incidents"), "value": f"{inc_now:.0f}",
-             "delta": delta(inc_now, inc_prev), "sub": f"{self.l.t('last_month')}: {inc_prev:.0f}"},
-            {"key": "mttr", "label": self.l.t("kpi_mttr"), "value": fmt_minutes(rec_now),
-             "delta": delta(rec_now, rec_prev, minutes=True),
-             "sub": f"n = {recover.get(m, {}).get('n', 0)}; {self.l.t('last_month')}: {fmt_minutes(rec_prev)}"},
-            {"key": "automated", "label": self.l.t("kpi_automated"), "value": fmt_pct(auto_now),
-             "delta": delta(auto_now, auto_prev, lower_is_better=False, as_pct_points=True),
-             "sub": f"{self.l.t('last_month')}: {fmt_pct(auto_prev)}"},
-            {"key": "postmortems", "label": self.l.t("kpi_pm"), "value": fmt_pct(pm_now),
-             "delta": delta(pm_now, pm_prev, lower_is_better=False, as_pct_points=True),
-             "sub": f"n = {total(m, 'postmortem_on_time_n'):.0f}; {self.l.t('last_month')}: {fmt_pct(pm_prev)}"},
-            {"key": "actions", "label": self.l.t("kpi_actions"), "value": fmt_pct(act_now),
-             "delta": delta(act_now, act_prev, lower_is_better=False, as_pct_points=True),
-             "sub": f"n = {total(m, 'action_on_time_n'):.0f}; {self.l.t('last_month')}: {fmt_pct(act_prev)}"},
-            {"key": "overdue", "label": self.l.t("kpi_overdue"), "value": f"{od_now:.0f}",
-             "delta": delta(od_now, od_prev), "sub": f"{self.l.t('last_month')}: {od_prev:.0f}"},
-            {"key": "cfr", "label": self.l.t("kpi_cfr"), "value": fmt_pct(cfr_now),
-             "delta": delta(cfr_now, cfr_prev, as_pct_points=True),
-             "sub": f"n = {total(m, 'releases_count'):.0f}; {self.l.t('last_month')}: {fmt_pct(cfr_prev)}"},
-            {"key": "slo", "label": self.l.t("kpi_slo"), "value": f"{slo.get('breached') or 0}",
-             "delta": {"text": f"/ {slo.get('judged') or 0}", "tone": "neutral"}, "sub": ""},
-        ]
+    def _kpis(self, figures: Figures, m: date) -> list[dict[str, Any]]:
+        """The headline KPIs: the all-product rows of rpt_report_figures that carry a headline key, each
+        labelled ``kpi_<key>``, with its change from last month; rates and times also show their n."""
+        kpis = []
+        for r in figures.headline(m):
+            unit = r["unit"]
+            if r["metric"] == "slo_breached_count":  # "2 / 9": breached of the SLO windows judged
+                change, sub = {"text": f"/ {r['n'] or 0}", "tone": "neutral"}, ""
+            else:
+                change = delta(r["change_vs_previous"], unit, r["higher_is_better"])
+                sub = f"{self.l.t('last_month')}: {fmt_value(unit, r['previous_value'])}"
+                if unit != "count":
+                    sub = f"n = {r['n'] or 0}; {sub}"
+                if r["metric"] == "incident_count" and r["avg_12"] is not None:
+                    sub += f"; {self.l.t('avg_12')}: {round(r['avg_12'], 1)}"
+            kpis.append({"key": r["headline_key"], "label": self.l.t(f"kpi_{r['headline_key']}"),
+                         "value": fmt_value(unit, r["value"]), "delta": change, "sub": sub})
+        return kpis
 
     # -- charts -------------------------------------------------------------------------------
-    def _incidents_by_product(self, products: list[dict[str, Any]], by_pm: dict[tuple[str, date], dict[str, Any]],
+    def _incidents_by_product(self, products: list[dict[str, Any]], figures: Figures,
                               months: list[date]) -> dict[str, Any]:
         return {
             "type": "stacked_bar",
             "labels": [month_key(x) for x in months],
             "datasets": [{"label": p["label"], "color": p["color"],
-                          "data": [int(by_pm.get((p["code"], x), {}).get("incident_count") or 0) for x in months]}
+                          "data": [figures.count(p["code"], "incident_count", x) for x in months]}
                          for p in products],
         }
 
-    def _incidents_by_severity(self, monthly: list[dict[str, Any]], months: list[date]) -> dict[str, Any]:
-        severities = {r["value"]: r for r in _severity_levels(self.db)}
-        datasets = []
-        for sev in SEVERITIES:
-            column = f"{sev.lower()}_incident_count"
-            name = sev if sev not in severities else f"{sev} " + self.l.pair(severities[sev]["name_en"],
-                                                                            severities[sev]["name_ja"])
-            datasets.append({"label": name, "color": SEVERITY_COLORS[sev], "data": [
-                sum(int(r[column] or 0) for r in monthly if r["month_start"] == x) for x in months]})
-        datasets.append({"label": self.l.t("unclassified"), "color": SEVERITY_COLORS[None], "data": [
-            sum(int(r["unclassified_severity_incident_count"] or 0) for r in monthly if r["month_start"] == x)
+    # -- severity: the one place that reads severities (see _severity_counts) ------------------
+    def _major_incidents(self, figures: Figures, scope: str, m: date) -> int:
+        """Incidents of the two most severe levels (rpt_report_figures.major_incident_count)."""
+        return figures.count(scope, "major_incident_count", m)
+
+    def _severity_counts(self, months: list[date]) -> list[dict[str, Any]]:
+        """Incidents per month and severity level, every level of the taxonomy (most severe first, zero
+        months included) then the unclassified ones (severity missing or outside the taxonomy, level
+        null). Reads ``severity_levels`` (severity, severity_rank, name_en, name_ja) and
+        ``fct_incidents`` (occurred_month, severity, is_severity_valid)."""
+        if not self.db.has_table("severity_levels"):
+            return []
+        return self.db.rows(
+            "with levels as (select severity, severity_rank, name_en, name_ja from severity_levels), "
+            "counts as (select occurred_month, case when is_severity_valid then severity end as severity, "
+            "count(*) as n from fct_incidents where occurred_month between ? and ? group by all) "
+            "select levels.severity, levels.severity_rank, levels.name_en, levels.name_ja, "
+            "counts.occurred_month as month_start, counts.n "
+            "from levels left join counts on counts.severity = levels.severity "
+            "union all select null, null, null, null, occurred_month, n from counts where severity is null "
+            "order by severity_rank nulls last", [months[0], months[-1]])
+
+    def _incidents_by_severity(self, months: list[date]) -> dict[str, Any]:
+        rows = self._severity_counts(months)
+        levels = {(r["severity_rank"], r["severity"]): r for r in rows if r["severity"] is not None}
+        datasets = [{
+            "label": f"{code} " + self.l.pair(levels[(rank, code)]["name_en"], levels[(rank, code)]["name_ja"]),
+            "color": severity_color(rank),
+            "data": [next((int(r["n"]) for r in rows if r["severity"] == code and r["month_start"] == x), 0)
+                     for x in months]} for rank, code in sorted(levels)]
+        datasets.append({"label": self.l.t("unclassified"), "color": UNCLASSIFIED_COLOR, "data": [
+            next((int(r["n"]) for r in rows if r["severity"] is None and r["month_start"] == x), 0)
             for x in months]})
         return {"type": "stacked_bar", "labels": [month_key(x) for x in months], "datasets": datasets}
 
-    def _mttx(self, months: list[date]) -> dict[str, dict[str, Any]]:
-        stats = {r["occurred_month"]: r for r in self.db.rows(
-            "select occurred_month, "
-            + ", ".join(f"median(minutes_to_{s}) as {s}_median, quantile_cont(minutes_to_{s}, 0.9) as {s}_p90, "
-                        f"count(minutes_to_{s}) as {s}_n" for s in STAGES)
-            + " from fct_incidents where occurred_month between ? and ? group by occurred_month",
-            [months[0], months[-1]])}
+    def _mttx(self, figures: Figures, months: list[date]) -> dict[str, dict[str, Any]]:
         charts = {}
         for stage in STAGES:
-            def series(kind: str, stage: str = stage) -> list[float | None]:
-                return [None if stats.get(x, {}).get(f"{stage}_{kind}") is None
-                        else round(float(stats[x][f"{stage}_{kind}"]), 1) for x in months]
+            def series(statistic: str, stage: str = stage) -> list[float | None]:
+                return [None if v is None else round(v, 1)
+                        for v in figures.series(ALL, f"minutes_to_{stage}_{statistic}", months)]
             charts[stage] = {
                 "type": "mttx",
                 "title": self.l.t(f"stage_{stage}"),
                 "subtitle": self.l.t(f"stage_{stage}_def"),
                 "labels": [month_key(x) for x in months],
-                "n": [int(stats.get(x, {}).get(f"{stage}_n") or 0) for x in months],
+                "n": [int(figures.row(ALL, f"minutes_to_{stage}_median", x).get("n") or 0) for x in months],
                 "datasets": [
                     {"label": self.l.t("median"), "color": "#0B5394", "data": series("median")},
                     {"label": self.l.t("p90"), "color": "#E06666", "dashed": True, "data": series("p90")},
@@ -419,9 +422,7 @@ class ReportBuilder:
     def _detection_routes(self, months: list[date]) -> dict[str, Any]:
         taxonomy = _taxonomy(self.db, "detection_routes", "detection_route")
         known = {t["value"]: t for t in taxonomy}
-        counts = self.db.rows(
-            "select occurred_month, detection_route, count(*) as n from fct_incidents "
-            "where occurred_month between ? and ? group by all", [months[0], months[-1]])
+        counts = [r for r in self._breakdown("detection_route", months) if r["scope"] == ALL and r["n"]]
         order = [t["value"] for t in taxonomy]
         order += sorted({r["detection_route"] for r in counts
                          if r["detection_route"] and r["detection_route"] not in known})
@@ -433,16 +434,24 @@ class ReportBuilder:
                      else self.l.pair(route, known[route]["name_ja"]) if route in known else f"{route} (?)")
             datasets.append({"label": label, "color": CATEGORY_PALETTE[index % len(CATEGORY_PALETTE)]
                              if route is not None else UNKNOWN_COLOR, "data": [
-                sum(r["n"] for r in counts if r["occurred_month"] == x and r["detection_route"] == route)
+                next((r["n"] for r in counts if r["month_start"] == x and r["detection_route"] == route), 0)
                 for x in months]})
         return {"type": "stacked_bar", "labels": [month_key(x) for x in months], "datasets": datasets}
+
+    def _breakdown(self, dimension: str, months: list[date]) -> list[dict[str, Any]]:
+        """Incidents per month, scope and category of ``dimension`` (rpt_report_breakdowns; the category
+        under the dimension's name), with the 12 months' count up to each month."""
+        return self.db.rows(
+            f"select month_start, scope, category as {dimension}, incident_count as n, "
+            "incident_count_12_months as n12 from rpt_report_breakdowns "
+            "where dimension = ? and month_start between ? and ?", [dimension, months[0], months[-1]])
 
     def _development_categories(self, products: list[dict[str, Any]], months: list[date]) -> dict[str, Any]:
         taxonomy = _taxonomy(self.db, "development_categories", "development_category")
         known = {t["value"]: t for t in taxonomy}
-        counts = self.db.rows(
-            "select development_category, product_code, count(*) as n from fct_incidents "
-            "where occurred_month between ? and ? group by all", [months[0], months[-1]])
+        # the 12 months to the reported one, per product
+        counts = [r for r in self._breakdown("development_category", months)
+                  if r["month_start"] == months[-1] and r["scope"] != ALL and r["n12"]]
         order: list[str | None] = [t["value"] for t in taxonomy]
         order += sorted({r["development_category"] for r in counts
                          if r["development_category"] and r["development_category"] not in known})
@@ -454,65 +463,52 @@ class ReportBuilder:
             "type": "hbar_stacked",
             "labels": labels,
             "datasets": [{"label": p["label"], "color": p["color"], "data": [
-                sum(r["n"] for r in counts if r["development_category"] == c and r["product_code"] == p["code"])
+                next((r["n12"] for r in counts if r["development_category"] == c and r["scope"] == p["code"]), 0)
                 for c in order]} for p in products],
         }
 
-    def _timeliness(self, monthly: list[dict[str, Any]], months: list[date]) -> dict[str, Any]:
-        def total(month: date, column: str) -> float:
-            return sum(float(r[column] or 0) for r in monthly if r["month_start"] == month)
-
-        def rate(month: date, num: str, den: str) -> float | None:
-            value = ratio(total(month, num), total(month, den))
-            return None if value is None else round(value * 100, 1)
+    def _timeliness(self, figures: Figures, months: list[date]) -> dict[str, Any]:
+        def percent(metric: str) -> list[float | None]:
+            return [None if v is None else round(v * 100, 1) for v in figures.series(ALL, metric, months)]
 
         return {
             "type": "timeliness",
             "labels": [month_key(x) for x in months],
             "bars": [
                 {"label": self.l.t("pm_due"), "color": "#B4C7E7",
-                 "data": [int(total(x, "postmortems_due_count")) for x in months]},
+                 "data": [figures.count(ALL, "postmortems_due_count", x) for x in months]},
                 {"label": self.l.t("act_due"), "color": "#F8CBAD",
-                 "data": [int(total(x, "actions_due_count")) for x in months]},
+                 "data": [figures.count(ALL, "actions_due_count", x) for x in months]},
             ],
             "lines": [
-                {"label": self.l.t("pm_rate"), "color": "#1F4E79",
-                 "data": [rate(x, "postmortems_on_time_count", "postmortem_on_time_n") for x in months]},
-                {"label": self.l.t("act_rate"), "color": "#C55A11",
-                 "data": [rate(x, "actions_completed_on_time_count", "action_on_time_n") for x in months]},
+                {"label": self.l.t("pm_rate"), "color": "#1F4E79", "data": percent("postmortem_on_time_rate")},
+                {"label": self.l.t("act_rate"), "color": "#C55A11", "data": percent("action_on_time_rate")},
             ],
         }
 
-    def _overdue_month_end(self, products: list[dict[str, Any]], by_pm: dict[tuple[str, date], dict[str, Any]],
+    def _overdue_month_end(self, products: list[dict[str, Any]], figures: Figures,
                            months: list[date]) -> dict[str, Any]:
         return {
             "type": "stacked_bar",
             "labels": [month_key(x) for x in months],
             "datasets": [{"label": p["label"], "color": p["color"], "data": [
-                int(by_pm.get((p["code"], x), {}).get("open_overdue_actions_at_month_end") or 0) for x in months]}
+                figures.count(p["code"], "open_overdue_actions_at_month_end", x) for x in months]}
                 for p in products],
         }
 
     def _overdue_ageing(self, products: list[dict[str, Any]]) -> dict[str, Any]:
-        rows = self.db.rows("select product_code, days_overdue from fct_prevention_actions "
-                            "where is_overdue and days_overdue is not null")
-
-        def bucket(days: int) -> str:
-            for low, high, label in AGEING_BUCKETS:
-                if days >= low and (high is None or days <= high):
-                    return label
-            return AGEING_BUCKETS[0][2]
-
-        labels = [b[2] for b in AGEING_BUCKETS]
+        rows = self.db.rows("select product_code, bucket_order, bucket_label, overdue_action_count "
+                            "from rpt_overdue_action_ageing order by bucket_order")
+        labels = list(dict.fromkeys(r["bucket_label"] for r in rows))
+        counts = {(r["product_code"], r["bucket_label"]): int(r["overdue_action_count"]) for r in rows}
         codes = [p["code"] for p in products]
-        extra = sorted({r["product_code"] for r in rows} - set(codes))
+        extra = sorted({r["product_code"] for r in rows if r["overdue_action_count"]} - set(codes))
         series = [*products, *({"code": c, "label": c, "color": UNKNOWN_COLOR} for c in extra)]
         return {
             "type": "stacked_bar",
             "labels": labels,
             "datasets": [{"label": p["label"], "color": p["color"], "data": [
-                sum(1 for r in rows if r["product_code"] == p["code"] and bucket(int(r["days_overdue"])) == b)
-                for b in labels]} for p in series],
+                counts.get((p["code"], b), 0) for b in labels]} for p in series],
         }
 
     def _priority_label(self, key: str) -> str:
@@ -551,18 +547,18 @@ class ReportBuilder:
         }
 
     # -- tables -------------------------------------------------------------------------------
-    def _response_by_product(self, products: list[dict[str, Any]], by_pm: dict[tuple[str, date], dict[str, Any]],
+    def _response_by_product(self, products: list[dict[str, Any]], figures: Figures,
                              m: date) -> list[dict[str, Any]]:
         table = []
         for p in products:
-            r = by_pm.get((p["code"], m), {})
             cells = []
             for stage in STAGES:
-                n = int(r.get(f"minutes_to_{stage}_n") or 0)
-                cells.append({"median": fmt_minutes(r.get(f"minutes_to_{stage}_median")),
-                              "p90": fmt_minutes(r.get(f"minutes_to_{stage}_p90")), "n": n})
+                median = figures.row(p["code"], f"minutes_to_{stage}_median", m)
+                cells.append({"median": fmt_minutes(median.get("value")),
+                              "p90": fmt_minutes(figures.value(p["code"], f"minutes_to_{stage}_p90", m)),
+                              "n": int(median.get("n") or 0)})
             table.append({"label": p["label"], "color": p["color"], "cells": cells,
-                          "incidents": int(r.get("incident_count") or 0)})
+                          "incidents": figures.count(p["code"], "incident_count", m)})
         return table
 
     def _slo(self, products: list[dict[str, Any]], m: date) -> dict[str, Any]:
@@ -624,7 +620,7 @@ class ReportBuilder:
     def _incident_list(self, products: list[dict[str, Any]], m: date) -> list[dict[str, Any]]:
         tz = self.timezone.replace("'", "")
         rows = self.db.rows(
-            "select incident_key, product_code, severity, summary, "
+            "select incident_key, product_code, severity, severity_rank, summary, "
             f"strftime(occurred_at at time zone '{tz}', '%Y-%m-%d %H:%M') as occurred, "
             "minutes_to_recover, detection_route, development_category, postmortem_status, is_change_related "
             "from fct_incidents where occurred_month = ? order by occurred_at, incident_key", [m])
@@ -643,7 +639,7 @@ class ReportBuilder:
             "product": label.get(r["product_code"], r["product_code"]),
             "color": color.get(r["product_code"], UNKNOWN_COLOR),
             "severity": r["severity"] or "–",
-            "severity_color": SEVERITY_COLORS.get(r["severity"], SEVERITY_COLORS[None]),
+            "severity_color": severity_color(r["severity_rank"]),
             "summary": r["summary"] or "",
             "occurred": r["occurred"] or "–",
             "recover": fmt_minutes(r["minutes_to_recover"]),
@@ -676,12 +672,6 @@ class ReportBuilder:
 
 _STATUS_KEYS = {"status_met", "status_at_risk", "status_breached", "status_no_data", "status_no_target"}
 _PM_STATUSES = {"completed", "in_progress", "missing", "not_required"}
-
-
-def _severity_levels(db: _Db) -> list[dict[str, Any]]:
-    if not db.has_table("severity_levels"):
-        return []
-    return db.rows("select severity as value, name_en, name_ja from severity_levels order by severity_rank")
 
 
 def sparkline(values: list[int], color: str, width: int = 120, height: int = 28) -> str:
