@@ -17,7 +17,7 @@ import yaml
 
 from shinrai import pipeline
 from shinrai.airflow_env import sandbox_connections
-from shinrai.extract.retry import RetryPolicy
+from shinrai.hooks.retry import RetryPolicy
 from shinrai.sandbox import Sandbox
 from shinrai.settings import PROJECT_ROOT, paths
 from shinrai.transform import dbt

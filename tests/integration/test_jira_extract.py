@@ -8,7 +8,7 @@ import pytest
 
 from shinrai import config
 from shinrai.extract.jira import JiraIssueExtractor
-from shinrai.extract.retry import SourceUnavailable
+from shinrai.hooks.retry import SourceUnavailable
 from shinrai.hooks.jira import JiraHook
 from shinrai.load.landing import LandingStore
 

@@ -29,7 +29,7 @@ import duckdb
 
 from shinrai.chase import messages
 from shinrai.chase.ledger import Entry, Ledger
-from shinrai.extract.retry import SourceUnavailable
+from shinrai.hooks.retry import SourceUnavailable
 from shinrai.hooks.jira import JiraHook
 from shinrai.hooks.slack import SlackHook
 
