@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from shinrai.hooks.retry import Failure, RetryPolicy, call, check_json_answer, host_of
 from shinrai.hooks._testing import ONE_ATTEMPT, outcome
+from shinrai.hooks.retry import Failure, RetryPolicy, call, check_json_answer, host_of
 
 if TYPE_CHECKING:
     from notion_client import Client

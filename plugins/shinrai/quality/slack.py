@@ -145,7 +145,8 @@ class QualitySlackRenderer(SlackRenderer):
             more = "(more suites failed; see Data Docs)"
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": more}})
         if docs:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Data Docs*: `{escape_mrkdwn(docs)}`"}})
+            docs_text = f"*Data Docs*: `{escape_mrkdwn(docs)}`"
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": docs_text}})
         return {"text": f"{title}: {summary}", "blocks": blocks}
 
 

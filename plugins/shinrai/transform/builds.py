@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -136,3 +136,17 @@ def latest(warehouse: Path, *, complete: bool = False) -> Build | None:
         return None
     with duckdb_lock.connect(warehouse, read_only=True) as con:
         return latest_from(con, complete=complete)
+
+
+def mart_counts(warehouse: Path) -> dict[str, int]:
+    """Row counts of every table in the warehouse's ``marts`` schema (``marts.<name>`` -> rows):
+    what the latest build left."""
+    counts: dict[str, int] = {}
+    with duckdb_lock.connect(warehouse, read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_type = 'BASE TABLE' order by table_name").fetchall()]
+        for table in tables:
+            row = con.execute(f'select count(*) from marts."{table}"').fetchone()
+            counts[f"marts.{table}"] = int(row[0]) if row else 0
+    return counts
