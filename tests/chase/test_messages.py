@@ -107,3 +107,10 @@ def test_a_message_listing_an_action_the_marts_lack_is_refused():
                ["9:escalation:2026-11-24"], ["9:escalation:2026-11-24:product-digest"])]
     with pytest.raises(RemindersNotBuilt, match="half built"):
         due_messages(_warehouse(broken), date(2026, 11, 24))
+
+
+def test_a_warehouse_without_the_reminder_models_is_refused():
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    with pytest.raises(RemindersNotBuilt, match="no reminder models"):
+        due_messages(con, date(2026, 11, 24))

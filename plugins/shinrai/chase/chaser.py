@@ -109,12 +109,15 @@ def _records(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def due_messages(con: duckdb.DuckDBPyConnection, run_date: date) -> list[Message]:
     """The day's messages in sending order (single reminders, product digests, the team digest)."""
-    actions = {(r["action_id"], r["reminder_stage"]): r for r in _records(con.execute(
-        "select * from marts.rpt_overdue_actions where send_on = ?", [run_date]))}
-    rows = _records(con.execute(
-        "select * from marts.rpt_reminder_messages where send_on = ? "
-        "order by message_kind in ('product_digest', 'team_digest'), message_kind = 'team_digest', "
-        "product_codes[1], stage_order, recipient_slack_id, message_id", [run_date]))
+    try:
+        actions = {(r["action_id"], r["reminder_stage"]): r for r in _records(con.execute(
+            "select * from marts.rpt_overdue_actions where send_on = ?", [run_date]))}
+        rows = _records(con.execute(
+            "select * from marts.rpt_reminder_messages where send_on = ? "
+            "order by message_kind in ('product_digest', 'team_digest'), message_kind = 'team_digest', "
+            "product_codes[1], stage_order, recipient_slack_id, message_id", [run_date]))
+    except duckdb.CatalogException as exc:  # marts built by a version without the model, or none
+        raise RemindersNotBuilt(f"the warehouse has no reminder models ({exc}); build the marts first") from exc
     due = []
     for row in rows:
         listed = []
