@@ -3,9 +3,10 @@
 
 Weekdays at 10:00 in the reporting time zone (config `reporting.timezone`; business hours),
 chase overdue prevention actions:
-`shinrai.pipeline.chase(run_date=..., dry_run=...)` sends today's reminder stages from
-`rpt_overdue_actions` and records them in the reminder ledger (a rerun never resends a stage;
-holidays come from the business calendar the chase reads). The task skips with a log line when
+`shinrai.pipeline.chase(run_date=..., dry_run=...)` sends today's messages from
+`rpt_reminder_messages` (one row per message, decided in SQL with `rpt_overdue_actions`) and records
+them in the reminder ledger (a rerun never resends a stage). It never builds the marts: they must be
+built as of today (the nightly does). The task skips with a log line when
 there is nothing to chase from (no warehouse yet, or no `shinrai.pipeline.chase`).
 
 **Never for the past.** Reminders are really sent only by a scheduled or manual run *for today*

@@ -391,7 +391,7 @@ def anticipated() -> dict[type[BaseException], int]:
     file held by another process and a source that stays unavailable exit 1 (rerun later)."""
     from shinrai.config import ConfigError
     from shinrai.duckdb_lock import FileInUse
-    from shinrai.extract.retry import SourceUnavailable
+    from shinrai.hooks.retry import SourceUnavailable
 
     return {ConfigError: 2, FileInUse: 1, SourceUnavailable: 1}
 

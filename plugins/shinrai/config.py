@@ -235,7 +235,7 @@ class Config:
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     # duckdb.memory_limit: the buffer pool of each step's DuckDB (landing, dbt, quality checks)
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
-    # pacing.enabled: pace requests to each API's published rate limit (shinrai.extract.pacing);
+    # pacing.enabled: pace requests to each API's published rate limit (shinrai.hooks.pacing);
     # pacing.speedup: per source, pace to limits compressed that many times (benchmarks only)
     pacing: bool = False
     pacing_speedup: dict[str, float] = field(default_factory=dict)

@@ -1,5 +1,6 @@
-"""Issue 7 end to end: the chaser delivers what rpt_overdue_actions says, to the sandbox Slack
-(and Jira), exactly once — reruns, failures, crashes, backfills and past dates included."""
+"""Issue 7 end to end: the chaser delivers what rpt_reminder_messages says (the actions of
+rpt_overdue_actions), to the sandbox Slack (and Jira), exactly once — reruns, failures, crashes,
+backfills and past dates included; it never builds the marts itself (issue 20)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ import yaml
 
 from shinrai import pipeline
 from shinrai.airflow_env import sandbox_connections
-from shinrai.extract.retry import RetryPolicy
+from shinrai.hooks.retry import RetryPolicy
 from shinrai.sandbox import Sandbox
 from shinrai.settings import PROJECT_ROOT, paths
-from shinrai.transform import dbt
+from shinrai.transform import builds, dbt
 
 RUN_DATE = date(2026, 11, 24)  # a Tuesday and a Japanese business day, three weeks after the anchor
 
@@ -150,7 +151,7 @@ def test_injection_in_a_summary_arrives_escaped(env):
 
     with duckdb.connect(str(paths().warehouse_file)) as con:
         con.execute("update marts.rpt_overdue_actions set summary = ? where action_key = ?", [hostile, key])
-    Chaser(str(paths().warehouse_file), SlackHook(), None, sb.jira_url, "reliability").run(RUN_DATE)
+    Chaser(str(paths().warehouse_file), SlackHook(), None, sb.jira_url).run(RUN_DATE)
     text = next(m["text"] for m in _posted(sb, before) if f"/browse/{key}|" in m["text"])
     assert "<!channel>" not in text and "<@U123>" not in text and "<https://evil.example|click>" not in text
     assert "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|click&gt;" in text
@@ -197,7 +198,7 @@ def _in_posts(sb: Sandbox, before: int, action_key: str) -> list[dict]:
 
 def _escalation_day() -> date:
     """The business day up to RUN_DATE when the most open actions reach the escalation stage (the
-    pinned day has none at this scale); the chase re-evaluates rpt_overdue_actions for it."""
+    pinned day has none at this scale)."""
     from shinrai.config import load
 
     after = load().chaser_escalation_after_business_days
@@ -222,8 +223,8 @@ def _escalation_day() -> date:
 
 @pytest.fixture(scope="module")
 def escalation_org(org, tmp_path_factory):
-    """A copy of the module's warehouse with rpt_overdue_actions evaluated for a day with
-    escalations (one dbt run shared by the digest tests)."""
+    """A copy of the module's warehouse with the reminder models evaluated (and the build recorded)
+    for a day with escalations (one dbt run shared by the digest tests)."""
     import shutil
 
     sb, home = org
@@ -233,7 +234,9 @@ def escalation_org(org, tmp_path_factory):
     os.environ["SHINRAI_HOME"] = str(mine)
     try:
         day = _escalation_day()
-        dbt.run_dbt(["run", "--select", "rpt_overdue_actions"], extra_vars={"as_of_date": day.isoformat()})
+        with builds.recorded(paths().warehouse_file, None, day, False):
+            dbt.run_dbt(["run", "--select", "rpt_overdue_actions", "rpt_reminder_messages"],
+                        extra_vars={"as_of_date": day.isoformat()})
     finally:
         if saved is None:
             os.environ.pop("SHINRAI_HOME")
@@ -314,3 +317,39 @@ def test_digests_sent_by_an_older_version_are_not_resent(escalation_env):
                               ["%:product-digest"]).fetchall()
     assert adopted == [("1700000000.000100",)]
     assert pipeline.chase(day, today=day, dry_run=False)["sent"] == 0
+
+
+def test_the_sender_never_builds_the_marts(env):
+    """Marts built as of another day: the chase refuses, sends nothing and builds nothing (it used
+    to run dbt for rpt_overdue_actions itself, unrecorded)."""
+    from shinrai.chase.chaser import RemindersNotBuilt
+
+    sb, _, before = env
+    next_day = date(2026, 11, 25)
+    builds_before = builds.latest(paths().warehouse_file)
+    with pytest.raises(RemindersNotBuilt, match=f"not {next_day}"):
+        pipeline.chase(next_day, today=next_day, dry_run=False)
+    assert _posted(sb, before) == []
+    assert builds.latest(paths().warehouse_file) == builds_before
+    with duckdb.connect(str(paths().warehouse_file), read_only=True) as con:
+        assert con.execute("select max(send_on) from marts.rpt_reminder_messages").fetchone()[0] == RUN_DATE
+
+
+def test_messages_go_where_the_model_says(escalation_env):
+    """The sender delivers the model's rows as they are: the team digest goes to the row's
+    recipient (here moved, in the model's table, to a product's channel), not to a channel the
+    sender knows from the configuration."""
+    sb, _, before, day = escalation_env
+    with duckdb.connect(str(paths().warehouse_file)) as con:
+        product_channel = con.execute(
+            "select recipient_slack_id from marts.rpt_reminder_messages where send_on = ? "
+            "and message_kind = 'product_digest' order by 1 limit 1", [day]).fetchone()[0]
+        con.execute("update marts.rpt_reminder_messages set recipient_slack_id = ? "
+                    "where send_on = ? and message_kind = 'team_digest'", [product_channel, day])
+    result = pipeline.chase(day, today=day, dry_run=False)
+    assert result["failed"] == 0
+    posted = _posted(sb, before)
+    team = [m for m in posted if "all products" in m["text"]]
+    product = [m for m in posted if "all products" not in m["text"] and "Escalation" in m["text"]
+               and m["channel_id"] == team[0]["channel_id"]]
+    assert len(team) == 1 and product, "the team digest should land in the product channel the model named"

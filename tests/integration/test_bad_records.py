@@ -15,7 +15,7 @@ import pytest
 
 from shinrai import pipeline
 from shinrai.airflow_env import sandbox_connections
-from shinrai.extract.retry import SourceUnavailable
+from shinrai.hooks.retry import SourceUnavailable
 from shinrai.sandbox import Faults, Sandbox
 from shinrai.settings import paths
 

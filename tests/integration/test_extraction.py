@@ -22,7 +22,7 @@ import pytest
 from shinrai import pipeline
 from shinrai.airflow_env import sandbox_connections
 from shinrai.bench.minimum import duplicate_keys, minimum_jira_requests
-from shinrai.extract.retry import SourceUnavailable
+from shinrai.hooks.retry import SourceUnavailable
 from shinrai.sandbox import Faults, Sandbox
 from shinrai.settings import SOURCE_STREAMS, paths
 
@@ -319,8 +319,8 @@ def test_slack_non_marketplace_mode_never_exceeds_one_request_a_minute(monkeypat
     minute. A fake clock is shared by the sandbox's limiter and the extractor's pacer, so the test
     proves the pacing without waiting: zero 429s, every page asks for 15, spacing >= 60 s."""
     from shinrai import config
-    from shinrai.extract.pacing import Pacer
     from shinrai.extract.slack import RateMode, SlackExtractor
+    from shinrai.hooks.pacing import Pacer
     from shinrai.hooks.slack import SlackHook
     from shinrai.load.landing import LandingStore
 

@@ -8,8 +8,8 @@ import pytest
 
 from shinrai import config
 from shinrai.extract.jira import JiraIssueExtractor
-from shinrai.extract.retry import SourceUnavailable
 from shinrai.hooks.jira import JiraHook
+from shinrai.hooks.retry import SourceUnavailable
 from shinrai.load.landing import LandingStore
 
 

@@ -15,6 +15,26 @@ from shinrai.orchestration.resources import MARTS, POOLS, PUBLICATION, WAREHOUSE
 from shinrai.settings import PROJECT_ROOT
 
 EXTRACTS = ("extract_jira", "extract_notion", "extract_slack")
+# The DAGs are parsed (and the chaser's callable run) under a configuration whose reporting zone is
+# not the shipped one, so a schedule or "today" pinned to the shipped zone fails here.
+ZONE = "America/Los_Angeles"
+
+
+def _config_in(zone: str, home) -> str:
+    import yaml
+
+    tree = yaml.safe_load((PROJECT_ROOT / "config" / "shinrai.yaml").read_text(encoding="utf-8"))
+    assert tree["reporting"]["timezone"] != zone
+    tree["reporting"]["timezone"] = zone
+    path = home / "shinrai.yaml"
+    path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+def _today() -> date:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(UTC).astimezone(ZoneInfo(ZONE)).date()
 
 
 def _reporting_zone() -> ZoneInfo:
@@ -27,7 +47,8 @@ def _reporting_zone() -> ZoneInfo:
 @pytest.fixture(scope="module")
 def dags(tmp_path_factory):
     saved = dict(os.environ)
-    os.environ.update(airflow_env(extra={"SHINRAI_HOME": str(tmp_path_factory.mktemp("home"))}))
+    home = tmp_path_factory.mktemp("home")
+    os.environ.update(airflow_env(extra={"SHINRAI_HOME": str(home), "SHINRAI_CONFIG": _config_in(ZONE, home)}))
     try:
         from airflow.dag_processing.dagbag import DagBag
 
@@ -42,13 +63,11 @@ def dags(tmp_path_factory):
 def test_schedules_are_cron_triggers_in_the_reporting_zone(dags):
     from airflow.timetables.trigger import CronTriggerTimetable
 
-    from shinrai import config
-
     nightly, chaser = dags["shinrai_nightly"], dags["shinrai_chaser"]
     for dag, cron in ((nightly, "0 2 * * *"), (chaser, "0 10 * * 1-5")):  # chaser: weekdays, business hours
         assert isinstance(dag.timetable, CronTriggerTimetable)  # shown with its zone: test_airflow_ui.py
         assert dag.timetable.serialize()["expression"] == cron
-        assert dag.timetable.serialize()["timezone"] == config.load().timezone
+        assert dag.timetable.serialize()["timezone"] == ZONE  # the configured zone, not the shipped one
         assert dag.catchup is False and dag.max_active_runs == 1
 
 
@@ -180,7 +199,7 @@ def chase_calls(dags, monkeypatch, tmp_path):
 def test_chaser_sends_for_today_from_todays_marts(chase_calls):
     chase, calls = chase_calls
     now = datetime.now(UTC)
-    today = now.astimezone(_reporting_zone()).date()
+    today = _today()
     chase(**_chaser_context("scheduled", now, today.isoformat()))
     assert calls == [{"run_date": today, "send": True, "dry_run": None}]
 
@@ -197,7 +216,7 @@ def test_chaser_sends_for_today_from_todays_marts(chase_calls):
 def test_chaser_never_sends_otherwise(chase_calls, run_type, days_ago, marts, dry_run):
     chase, calls = chase_calls
     now = datetime.now(UTC)
-    today = now.astimezone(_reporting_zone()).date()
+    today = _today()
     as_of = {"today": today.isoformat(), "yesterday": (today - timedelta(days=1)).isoformat(), None: None}[marts]
     chase(**_chaser_context(run_type, now - timedelta(days=days_ago), as_of, dry_run))
     assert len(calls) == 1 and calls[0]["send"] is False
@@ -217,7 +236,7 @@ def test_chaser_holds_back_as_a_skip_with_the_reason(chase_calls, marts, reason)
 
     chase, calls = chase_calls
     now = datetime.now(UTC)
-    yesterday = (now.astimezone(_reporting_zone()).date() - timedelta(days=1)).isoformat()
+    yesterday = (_today() - timedelta(days=1)).isoformat()
     with pytest.raises(AirflowSkipException, match=reason):
         chase(**_chaser_context("scheduled", now, yesterday if marts else None))
     assert calls == []

@@ -1,4 +1,5 @@
-"""The build record (state.marts_build_runs in a real DuckDB file) and the publication rule on it."""
+"""The build record (state.marts_build_runs in a real DuckDB file) and the publication rule on it
+(:func:`shinrai.quality.gate.blocker`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from shinrai.quality.gate import blocker
 from shinrai.transform import builds
 
 DAY = date(2026, 12, 7)
@@ -35,18 +37,18 @@ def test_publication_rule():
     t0 = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
     done = builds.Build("b1", "manual__1", DAY, False, t0, t0 + timedelta(minutes=5), builds.SUCCESS, None)
     after = gate(t0 + timedelta(minutes=6))
-    assert builds.blocker(done, after) is None
-    assert builds.blocker(done, after, "manual__1", DAY) is None
-    assert builds.blocker(None, None) is None  # nothing on record: a hand-made warehouse
-    assert "failed 2 critical" in builds.blocker(done, gate(t0 + timedelta(minutes=6), success=False))
+    assert blocker(done, after) is None
+    assert blocker(done, after, "manual__1", DAY) is None
+    assert blocker(None, None) is None  # nothing on record: a hand-made warehouse
+    assert "failed 2 critical" in blocker(done, gate(t0 + timedelta(minutes=6), success=False))
 
     running = builds.Build("b2", "manual__1", DAY, False, t0, None, builds.RUNNING, None)
-    assert "never finished" in builds.blocker(running, after)
+    assert "never finished" in blocker(running, after)
     failed = builds.Build("b3", None, DAY, False, t0, t0 + timedelta(minutes=1), builds.FAILED, "DbtFailed: x\ny")
-    assert "failed (DbtFailed: x)" in builds.blocker(failed, after)
-    assert "after the last quality run" in builds.blocker(done, gate(t0 + timedelta(minutes=4)))
-    assert "after any quality run" in builds.blocker(done, None)
-    assert "a run publishes only its own build" in builds.blocker(done, after, "manual__2", DAY)
-    assert "not as of 2026-12-08" in builds.blocker(done, after, "manual__1", DAY + timedelta(days=1))
+    assert "failed (DbtFailed: x)" in blocker(failed, after)
+    assert "after the last quality run" in blocker(done, gate(t0 + timedelta(minutes=4)))
+    assert "after any quality run" in blocker(done, None)
+    assert "a run publishes only its own build" in blocker(done, after, "manual__2", DAY)
+    assert "not as of 2026-12-08" in blocker(done, after, "manual__1", DAY + timedelta(days=1))
     by_hand = builds.Build("b4", None, DAY, False, t0, t0 + timedelta(minutes=5), builds.SUCCESS, None)
-    assert builds.blocker(by_hand, after, "scheduled__1", DAY) is None
+    assert blocker(by_hand, after, "scheduled__1", DAY) is None

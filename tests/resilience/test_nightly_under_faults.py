@@ -35,7 +35,7 @@ import pytest
 
 from shinrai import pipeline
 from shinrai.duckdb_lock import FileInUse
-from shinrai.extract.retry import SourceUnavailable
+from shinrai.hooks.retry import SourceUnavailable
 from shinrai.publish import layout
 from shinrai.publish.publication import PublishError
 from shinrai.sandbox import Faults, Sandbox

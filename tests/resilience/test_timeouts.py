@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from shinrai import pipeline
-from shinrai.extract.retry import SourceUnavailable
+from shinrai.hooks.retry import SourceUnavailable
 from shinrai.sandbox import Sandbox
 from shinrai.settings import paths
 
@@ -77,7 +77,7 @@ def test_answers_slower_than_the_client_timeout_are_retried_and_nothing_is_lost(
     # every server's first two requests (the client's first call: serverInfo, a database,
     # users.list; retried twice), then one in twelve, mid-pagination included
     slow.set_faults(slow_burst=2, slow_share=0.08)
-    with caplog.at_level(logging.WARNING, logger="shinrai.extract.retry"):
+    with caplog.at_level(logging.WARNING, logger="shinrai.hooks.retry"):
         extract_all("run-slow")
     for source in SOURCES:
         assert timeouts(caplog, source) >= 2, f"{source} never timed out: the knob or the timeout is not applied"
@@ -88,7 +88,7 @@ def test_a_source_that_keeps_timing_out_fails_its_own_task_naming_it(slow, refer
     extract_all("run-1")
     before = landed()
     slow.set_faults(slow_share=1.0, servers=("slack",))
-    with caplog.at_level(logging.WARNING, logger="shinrai.extract.retry"):
+    with caplog.at_level(logging.WARNING, logger="shinrai.hooks.retry"):
         with pytest.raises(SourceUnavailable, match=r"^Slack is unavailable: request timed out \(after 6 attempt"):
             pipeline.extract_slack("run-2")
         pipeline.extract_notion("run-2")  # the other sources are not slow: their task runs on

@@ -30,11 +30,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("dbt_project/models/marts/reporting/rpt_reliability_monthly.sql", "SEV2"): "taxonomy",
     ("dbt_project/models/marts/reporting/rpt_reliability_monthly.sql", "SEV3"): "taxonomy",
     ("dbt_project/models/marts/reporting/rpt_reliability_monthly.sql", "SEV4"): "taxonomy",
-    ("plugins/shinrai/publish/report.py", "SEV1"): "report",
-    ("plugins/shinrai/publish/report_data.py", "SEV1"): "report",
-    ("plugins/shinrai/publish/report_data.py", "SEV2"): "report",
-    ("plugins/shinrai/publish/report_data.py", "SEV3"): "report",
-    ("plugins/shinrai/publish/report_data.py", "SEV4"): "report",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shinrai.extract.pacing import JIRA_LIMIT, NOTION_LIMIT, Pacer, jira_family, limit_pacer, pacers_for, slack_limit
+from shinrai.hooks.pacing import JIRA_LIMIT, NOTION_LIMIT, Pacer, jira_family, limit_pacer, pacers_for, slack_limit
 from shinrai.sandbox.faults import FaultInjector, Faults, published_limit
 
 

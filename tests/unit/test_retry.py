@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shinrai.extract.retry import Failure, RetryPolicy, SourceUnavailable, call
+from shinrai.hooks.retry import Failure, RetryPolicy, SourceUnavailable, call
 
 
 class Boom(Exception):

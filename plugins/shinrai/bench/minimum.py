@@ -228,7 +228,7 @@ def classify(records: Iterable[Mapping[str, Any]], config: Config,
              jira_keys: Mapping[str, str], notion_sources: Mapping[str, str]) -> dict[str, Counter]:
     """Requests per ``<source>.<stream>`` and family. ``jira_keys``: issue key -> stream (for
     changelog fetches); ``notion_sources``: database or data source id -> stream."""
-    from shinrai.extract.pacing import jira_family
+    from shinrai.hooks.pacing import jira_family
 
     made: dict[str, Counter] = {}
 

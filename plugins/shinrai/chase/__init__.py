@@ -1,2 +1,3 @@
-"""Chasing overdue prevention actions: the SQL model decides who hears about what
-(``marts.rpt_overdue_actions``); this package only delivers it, exactly once, through a ledger."""
+"""Chasing overdue prevention actions: the SQL models decide who hears about what
+(``marts.rpt_overdue_actions``, one row per action and stage; ``marts.rpt_reminder_messages``, one
+row per message); this package only renders and delivers them, exactly once, through a ledger."""

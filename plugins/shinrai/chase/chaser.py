@@ -1,18 +1,23 @@
-"""Deliver what ``marts.rpt_overdue_actions`` says is due today, exactly once.
+"""Deliver the messages ``marts.rpt_reminder_messages`` says are due today, exactly once.
 
-Owner reminders go one per action to the owner's DM (or to the product channel when the owner
-cannot be reached, saying why). Escalations go as one digest per product channel, plus one digest
-to the reliability team's channel. Every message carries a ``ref``; the ledger records it before
-sending, so after a crash the next run finds the message in the recipient's history instead of
-sending it twice.
+Who is told about what is decided in SQL: ``rpt_overdue_actions`` (one row per action and
+reminder stage due today, with its recipient) and ``rpt_reminder_messages`` (one row per message:
+owner DMs, product-channel reminders, one escalation digest per channel, one team digest to the
+reliability team's channel). This module only renders those rows, delivers them and records the
+ledger. It never builds the marts: :func:`ready_to_send` refuses to send from marts that were not
+built, completely, as of the day being chased (the build bookkeeping of
+:mod:`shinrai.transform.builds`).
 
-**Ledger ids.** The ledger has one row per reminder *per message that delivers it*: an owner or
-channel reminder is keyed by its reminder id (``action:stage:send_on``); an escalation appears in
-two digests, its product's and the team's, keyed ``<reminder id>:product-digest`` and
-``<reminder id>:team-digest``. Before, both digests wrote the bare reminder id, so the team's copy
-always found it "sent" and was never delivered. Rows written that way by older versions are still
-honoured: a digest counts as sent when every bare row it covers was sent *with this digest's old
-ref* (:attr:`Planned.legacy_ref`), and is then recorded under its own ids without a Slack call.
+Every message carries a ``ref``; the ledger records it before sending, so after a crash the next
+run finds the message in the recipient's history instead of sending it twice.
+
+**Ledger ids.** The model's ``ledger_ids``: one per reminder *per message that delivers it*: an
+owner or channel reminder is keyed by its reminder id (``action:stage:send_on``); an escalation
+appears in two digests, keyed ``<reminder id>:product-digest`` and ``<reminder id>:team-digest``.
+Before issue 17 both digests wrote the bare reminder id, so the team's copy was never delivered.
+Rows written that way by older versions are still honoured: a digest counts as sent when every
+bare row it covers was sent *with this digest's old ref* (:attr:`Message.legacy_ref`), and is then
+recorded under its own ids without a Slack call.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,38 +33,56 @@ import duckdb
 
 from shinrai.chase import messages
 from shinrai.chase.ledger import Entry, Ledger
-from shinrai.extract.retry import SourceUnavailable
 from shinrai.hooks.jira import JiraHook
+from shinrai.hooks.retry import SourceUnavailable
 from shinrai.hooks.slack import SlackHook
+from shinrai.transform import builds
 
 log = logging.getLogger(__name__)
 
+DIGESTS = ("product_digest", "team_digest")
+TEAM_TITLE = "all products / 全プロダクト"
 
-# The two digests an escalation goes out in; the suffix of its ledger id in each.
-PRODUCT_DIGEST = "product-digest"
-TEAM_DIGEST = "team-digest"
+
+class RemindersNotBuilt(RuntimeError):
+    """The marts hold no reminders evaluated for the day to chase: nothing may be sent."""
+
+
+def ready_to_send(build: builds.Build | None, run_date: date) -> None:
+    """Raise :class:`RemindersNotBuilt` unless the latest build of the marts finished and is as of
+    ``run_date`` (the reminder models evaluate one day: the build's as-of date). A warehouse with
+    no build on record (built by hand with dbt) is taken as it is: only rows for ``run_date`` are
+    ever sent."""
+    if build is None:
+        return
+    todo = (f"build the marts as of {run_date} first (the nightly DAG does, before it chases); "
+            "no reminders sent")
+    if build.status != builds.SUCCESS:
+        raise RemindersNotBuilt(f"{build.describe()} did not finish ({build.status}): {todo}")
+    if build.as_of_date != run_date:
+        raise RemindersNotBuilt(f"the marts are as of {build.as_of_date} ({build.describe()}), "
+                                f"not {run_date}: {todo}")
 
 
 @dataclass
-class Planned:
-    """One Slack message and the ledger rows (reminders) it delivers."""
+class Message:
+    """One row of ``rpt_reminder_messages``, with the ``rpt_overdue_actions`` rows it lists."""
 
+    message_id: str
+    kind: str  # owner | channel | product_digest | team_digest
     recipient: str  # a Slack user id (DM) or a channel name/id
-    kind: str  # owner | channel | digest
-    rows: list[dict[str, Any]]
-    product: str | None = None
+    product_codes: list[str]
+    rows: list[dict[str, Any]]  # each with its reminder_id
+    ledger_ids: list[str]
     ref: str = ""
-    audience: str | None = None  # digests: PRODUCT_DIGEST or TEAM_DIGEST
     legacy_ref: str = ""  # the ref older versions gave this message (to honour their ledger rows)
+
+    @property
+    def is_digest(self) -> bool:
+        return self.kind in DIGESTS
 
     def reminder_ids(self) -> list[str]:
         return [r["reminder_id"] for r in self.rows]
-
-    def ledger_ids(self) -> list[str]:
-        """This message's ledger keys, one per reminder: unique across messages, stable across runs."""
-        if self.audience is None:
-            return self.reminder_ids()
-        return [ledger_id(r, self.audience) for r in self.rows]
 
 
 @dataclass
@@ -75,44 +97,45 @@ class ChaseReport:
     dry_run_messages: list[dict[str, Any]] = field(default_factory=list)
 
 
-def reminder_id(row: dict[str, Any]) -> str:
-    return f"{row['action_id']}:{row['reminder_stage']}:{row['send_on']}"
-
-
-def ledger_id(row: dict[str, Any], audience: str | None = None) -> str:
-    """The ledger key of one reminder in one message: the reminder id, plus the digest it goes
-    out in (an escalation is delivered twice: to its product's channel and to the team's)."""
-    return row["reminder_id"] if audience is None else f"{row['reminder_id']}:{audience}"
-
-
 def _ref(ids: list[str], recipient: str, kind: str) -> str:
     basis = "|".join(sorted(ids)) + "|" + recipient + "|" + kind
     return "r-" + hashlib.sha256(basis.encode()).hexdigest()[:12]
 
 
-def plan(rows: list[dict[str, Any]], team_channel: str) -> list[Planned]:
-    planned: list[Planned] = []
-    escalations: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def _records(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def due_messages(con: duckdb.DuckDBPyConnection, run_date: date) -> list[Message]:
+    """The day's messages in sending order (single reminders, product digests, the team digest)."""
+    try:
+        actions = {(r["action_id"], r["reminder_stage"]): r for r in _records(con.execute(
+            "select * from marts.rpt_overdue_actions where send_on = ?", [run_date]))}
+        rows = _records(con.execute(
+            "select * from marts.rpt_reminder_messages where send_on = ? "
+            "order by message_kind in ('product_digest', 'team_digest'), message_kind = 'team_digest', "
+            "product_codes[1], stage_order, recipient_slack_id, message_id", [run_date]))
+    except duckdb.CatalogException as exc:  # marts built by a version without the model, or none
+        raise RemindersNotBuilt(f"the warehouse has no reminder models ({exc}); build the marts first") from exc
+    due = []
     for row in rows:
-        if row["reminder_stage"] == "escalation":
-            escalations[row["recipient_slack_id"] or team_channel].append(row)
-        else:
-            kind = "owner" if row["recipient_type"] == "owner" else "channel"
-            planned.append(Planned(row["recipient_slack_id"] or team_channel, kind, [row]))
-    for channel, group in sorted(escalations.items()):
-        planned.append(Planned(channel, "digest", group, product=group[0].get("product_code"),
-                               audience=PRODUCT_DIGEST))
-    if escalations:
-        every = [r for group in escalations.values() for r in group]
-        planned.append(Planned(team_channel, "digest", every, product="all products / 全プロダクト",
-                               audience=TEAM_DIGEST))
-    for p in planned:
-        # The ref derives from the ledger ids, so the two digests differ even when a product has no
-        # channel of its own and its digest goes to the team channel too. For owner and channel
-        # reminders it is the ref older versions computed (their ledger ids did not change).
-        p.ref = _ref(p.ledger_ids(), p.recipient, p.kind)
-        p.legacy_ref = _ref(p.reminder_ids(), p.recipient, p.kind)
-    return planned
+        listed = []
+        for action_id, reminder_id in zip(row["action_ids"], row["reminder_ids"], strict=True):
+            detail = actions.get((action_id, row["reminder_stage"]))
+            if detail is None:
+                raise RemindersNotBuilt(f"message {row['message_id']} lists {reminder_id}, which "
+                                        "rpt_overdue_actions does not hold: the marts are half built")
+            listed.append({**detail, "reminder_id": reminder_id})
+        message = Message(row["message_id"], row["message_kind"], row["recipient_slack_id"],
+                          list(row["product_codes"]), listed, list(row["ledger_ids"]))
+        # The ref derives from the ledger ids (the two digests differ even when both go to the team
+        # channel); for owner and channel reminders it is the ref older versions computed.
+        ref_kind = "digest" if message.is_digest else message.kind
+        message.ref = _ref(message.ledger_ids, message.recipient, ref_kind)
+        message.legacy_ref = _ref(message.reminder_ids(), message.recipient, ref_kind)
+        due.append(message)
+    return due
 
 
 class Chaser:
@@ -122,42 +145,24 @@ class Chaser:
         slack: SlackHook,
         jira: JiraHook | None,
         jira_url: str,
-        team_channel: str,
         jira_comments: bool = False,
     ):
         self.warehouse = warehouse
         self.slack = slack
         self.jira = jira
         self.jira_url = jira_url
-        self.team_channel = team_channel
         self.jira_comments = jira_comments
         self._channel_ids: dict[str, str] | None = None
         # Set when Slack stays down (retries exhausted): the rest of the run's messages are then
         # marked failed without another round of retries each, and go out on the next run.
         self._slack_down: str | None = None
 
-    # -- reading -------------------------------------------------------------------------------
-
-    @staticmethod
-    def due_rows(con: duckdb.DuckDBPyConnection, run_date: date) -> list[dict[str, Any]]:
-        cur = con.execute(
-            "select * from marts.rpt_overdue_actions where send_on = ? "
-            "order by product_code, stage_order, action_key",
-            [run_date],
-        )
-        names = [d[0] for d in cur.description]
-        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-        for row in rows:
-            row["reminder_id"] = reminder_id(row)
-        return rows
-
     # -- the run -------------------------------------------------------------------------------
 
     def run(self, run_date: date, *, dry_run: bool = False, send: bool = True) -> ChaseReport:
         report = ChaseReport(run_date)
         with duckdb.connect(self.warehouse, read_only=dry_run or not send) as con:
-            rows = self.due_rows(con, run_date)
-            planned = plan(rows, self.team_channel)
+            planned = due_messages(con, run_date)
             report.planned = len(planned)
             if dry_run or not send:
                 for p in planned:
@@ -174,13 +179,14 @@ class Chaser:
                 self._deliver(p, run_date, ledger, report)
         return report
 
-    def _render(self, p: Planned, run_date: date) -> dict[str, Any]:
-        if p.kind == "digest":
-            return messages.digest_message(p.product or "", p.rows, self.jira_url, p.ref)
+    def _render(self, p: Message, run_date: date) -> dict[str, Any]:
+        if p.is_digest:
+            title = TEAM_TITLE if p.kind == "team_digest" else ", ".join(p.product_codes)
+            return messages.digest_message(title, p.rows, self.jira_url, p.ref)
         return messages.owner_message(p.rows[0], self.jira_url, p.ref)
 
-    def _deliver(self, p: Planned, run_date: date, ledger: Ledger, report: ChaseReport) -> None:
-        ids = p.ledger_ids()
+    def _deliver(self, p: Message, run_date: date, ledger: Ledger, report: ChaseReport) -> None:
+        ids = p.ledger_ids
         entries = ledger.entries(ids)
         if ids and all(entries.get(i) and entries[i].status == "sent" for i in ids):
             report.skipped_already_sent += 1
@@ -233,10 +239,10 @@ class Chaser:
         self._comment(p, run_date, ledger, report)
 
     @staticmethod
-    def _legacy_entries(p: Planned, ledger: Ledger) -> dict[str, Entry]:
+    def _legacy_entries(p: Message, ledger: Ledger) -> dict[str, Entry]:
         """Rows an older version wrote for this digest under the bare reminder ids (recognised by
         the ref it gave the digest), or {} when there are none or they belong to another message."""
-        if p.audience is None:
+        if not p.is_digest:
             return {}
         entries = ledger.entries(p.reminder_ids())
         if len(entries) != len(p.rows) or any(e.message_ref != p.legacy_ref for e in entries.values()):
@@ -277,8 +283,8 @@ class Chaser:
 
     # -- Jira comments -------------------------------------------------------------------------
 
-    def _comment(self, p: Planned, run_date: date, ledger: Ledger, report: ChaseReport) -> None:
-        if not self.jira_comments or self.jira is None or p.kind == "digest":
+    def _comment(self, p: Message, run_date: date, ledger: Ledger, report: ChaseReport) -> None:
+        if not self.jira_comments or self.jira is None or p.is_digest:
             return
         row = p.rows[0]
         entry = ledger.entries([row["reminder_id"]]).get(row["reminder_id"])

@@ -76,7 +76,7 @@ class Ledger:
     def pending(self, rows: list[dict], recipient: str, channel_id: str, message_ref: str, send_on: date,
                 ids: list[str] | None = None) -> None:
         """Record ``rows`` as being sent in one message; ``ids`` are their ledger ids (default: the
-        reminder ids; a digest passes its own, see ``shinrai.chase.chaser.ledger_id``)."""
+        reminder ids; a digest passes its own: the ``ledger_ids`` of ``marts.rpt_reminder_messages``)."""
         keys = ids if ids is not None else [row["reminder_id"] for row in rows]
         for key, row in zip(keys, rows, strict=True):
             self.con.execute(

@@ -1,16 +1,13 @@
-"""Reminder texts: Slack mrkdwn (user text escaped) and Jira comments in ADF.
-
-Slack's formatting docs require exactly three characters to be escaped in text that must not be
-interpreted: ``&``, ``<`` and ``>``. With them escaped, a summary containing ``<!channel>``,
-``<@U123>`` or ``<https://evil|click>`` is shown literally, never executed. (slack_sdk has no
-helper for this; it is three replacements, written here and tested.)
-"""
+"""Reminder texts: Slack mrkdwn (user text escaped by :func:`shinrai.hooks.mrkdwn.escape_mrkdwn`)
+and Jira comments in ADF."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
+
+from shinrai.hooks.mrkdwn import escape_mrkdwn
 
 STAGE_TITLES = {
     "heads_up": ("Heads-up: prevention action due soon", "再発防止策の期限が近づいています"),
@@ -19,10 +16,6 @@ STAGE_TITLES = {
     "weekly_overdue": ("Prevention action still overdue", "再発防止策が期限超過のままです"),
     "escalation": ("Escalation: overdue prevention actions", "エスカレーション: 期限超過の再発防止策"),
 }
-
-
-def escape_mrkdwn(text: object) -> str:
-    return str(text if text is not None else "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def jira_link(base_url: str, key: str | None) -> str:

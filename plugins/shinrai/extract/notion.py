@@ -17,9 +17,9 @@ from typing import Any
 
 from shinrai.config import Config, ConfigError, NotionDatabase, did_you_mean
 from shinrai.extract.notion_types import NEEDS, assemble, check_property, check_value, is_truncated
-from shinrai.extract.retry import SourceUnavailable
 from shinrai.extract.window import window_cursor_key
 from shinrai.hooks.notion import NotionHook
+from shinrai.hooks.retry import SourceUnavailable
 from shinrai.load.landing import Cursor, LandingStore, Quarantined, Record
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shinrai.config import Config, ConfigError
-from shinrai.extract.pacing import UNPACED, Pacer
+from shinrai.hooks.pacing import UNPACED, Pacer
 from shinrai.hooks.slack import SlackHook
 from shinrai.load.landing import Cursor, LandingStore, Quarantined, Record, shared
 

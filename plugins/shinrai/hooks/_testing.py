@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shinrai.extract.retry import RetryPolicy, SourceUnavailable
+from shinrai.hooks.retry import RetryPolicy, SourceUnavailable
 
 ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 

@@ -2,7 +2,7 @@
 
 Connection: ``host`` is the site URL, ``login`` the account e-mail, ``password`` the API token.
 ``extra`` may set ``timeout`` (seconds). The client's own retries are off: every call goes
-through :mod:`shinrai.extract.retry` so that 429, 5xx and timeouts are handled one way. Every
+through :mod:`shinrai.hooks.retry` so that 429, 5xx and timeouts are handled one way. Every
 answer's content type is checked before the client parses it (an HTML page: ``NotTheApi``).
 """
 
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from shinrai.extract.retry import Failure, RetryPolicy, call, check_json_answer, host_of
 from shinrai.hooks._testing import ONE_ATTEMPT, outcome
+from shinrai.hooks.retry import Failure, RetryPolicy, call, check_json_answer, host_of
 
 if TYPE_CHECKING:
     from jira import JIRA
@@ -79,7 +79,7 @@ def _paced_adapter(pacers: Any) -> Any:
 
     from requests.adapters import HTTPAdapter
 
-    from shinrai.extract.pacing import jira_family
+    from shinrai.hooks.pacing import jira_family
 
     class PacedAdapter(HTTPAdapter):
         def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
@@ -142,7 +142,7 @@ class JiraHook(BaseHook):
         info = self.call(client.server_info)
         client._version = tuple(info["versionNumbers"])
         client.deploymentType = info.get("deploymentType")
-        from shinrai.extract.pacing import configured_pacers
+        from shinrai.hooks.pacing import configured_pacers
 
         pacers = configured_pacers("jira")
         if pacers is not None:  # every later request waits for its endpoint family's turn

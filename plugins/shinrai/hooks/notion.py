@@ -2,7 +2,7 @@
 
 Connection: ``password`` is the integration token; ``host`` optionally overrides the API base URL
 (the sandbox); ``extra.timeout`` is in seconds. The client's retries are off; see
-:mod:`shinrai.extract.retry`. Every answer's content type is checked before the client parses it.
+:mod:`shinrai.hooks.retry`. Every answer's content type is checked before the client parses it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from shinrai.extract.retry import Failure, RetryPolicy, call, check_json_answer, host_of
 from shinrai.hooks._testing import ONE_ATTEMPT, outcome
+from shinrai.hooks.retry import Failure, RetryPolicy, call, check_json_answer, host_of
 
 if TYPE_CHECKING:
     from notion_client import Client
@@ -110,6 +110,6 @@ class NotionHook(BaseHook):
 
     @cached_property
     def _pacers(self) -> Any:
-        from shinrai.extract.pacing import configured_pacers
+        from shinrai.hooks.pacing import configured_pacers
 
         return configured_pacers("notion")

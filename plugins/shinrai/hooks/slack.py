@@ -2,7 +2,7 @@
 
 Connection: ``password`` is the bot token; ``extra.base_url`` optionally overrides the API URL
 (the sandbox); ``extra.timeout`` is in seconds. slack_sdk retries nothing but connection errors
-by default; 429/5xx go through :mod:`shinrai.extract.retry`. An answer that is not JSON (slack_sdk
+by default; 429/5xx go through :mod:`shinrai.hooks.retry`. An answer that is not JSON (slack_sdk
 turns it into a ``SlackApiError`` quoting the body) is reported as ``NotTheApi``.
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from shinrai.extract.retry import Failure, call, check_json_answer, host_of
+from shinrai.hooks.retry import Failure, call, check_json_answer, host_of
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -76,7 +76,7 @@ class SlackHook(BaseHook):
         if extra.get("base_url"):
             kwargs["base_url"] = extra["base_url"]
         client = WebClient(**kwargs)
-        from shinrai.extract.pacing import configured_pacers
+        from shinrai.hooks.pacing import configured_pacers
 
         pacers = configured_pacers("slack")
         if pacers is not None:  # every method call (each page, each retry) waits for its tier's turn

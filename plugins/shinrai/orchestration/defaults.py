@@ -16,12 +16,11 @@ from airflow.sdk import BaseNotifier
 
 ALERTS_CONN_ID = "shinrai_slack_alerts"
 ALERTS_CHANNEL = "{{ var.value.get('shinrai_alerts_channel', '#reliability') }}"
-# Task error text is escaped for Slack (no <!channel> from an exception message) and cut short.
 ALERTS_TEXT = (
     ":red_circle: *shinrai* `{{ ti.dag_id }}.{{ ti.task_id }}` failed "
     "(run `{{ run_id }}`, try {{ ti.try_number }}): "
-    "{{ (exception | string | replace('&', '&amp;') | replace('<', '&lt;') | replace('>', '&gt;'))[:500] }}"
 )
+ERROR_CHARS = 500  # of the task's error text, after the rendered ``text``
 
 
 class SlackFailureAlert(BaseNotifier):
@@ -43,7 +42,15 @@ class SlackFailureAlert(BaseNotifier):
                              username="shinrai")
 
     def notify(self, context: Any) -> None:
-        self.notifier().notify(context)  # fields are already rendered by this notifier
+        """Post ``text`` (already rendered) followed by the task's error, escaped for Slack by
+        :func:`shinrai.hooks.mrkdwn.escape_mrkdwn` (no ``<!channel>`` from an exception message)
+        and cut short."""
+        from shinrai.hooks.mrkdwn import escape_mrkdwn
+
+        error = context.get("exception")
+        notifier = self.notifier()
+        notifier.text = self.text + escape_mrkdwn("" if error is None else str(error))[:ERROR_CHARS]
+        notifier.notify(context)  # the other fields are already rendered by this notifier
 
 
 def retry_delay() -> timedelta:

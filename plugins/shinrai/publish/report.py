@@ -50,7 +50,7 @@ def words(text: object) -> Markup:
     """A table label whose line breaks fall only between words.
 
     The report's CSS sets ``word-break: keep-all`` on table cells, so a Japanese run ("給与計算") is
-    never split between its characters; a browser would still break after a hyphen ("SEV1-|2",
+    never split between its characters; a browser would still break after a hyphen ("P1-|2",
     "12-|month"), so every hyphenated word is kept on one line here.
     """
     return Markup(_HYPHENATED.sub(lambda m: f'<span class="nobr">{m.group(0)}</span>', str(escape(text))))

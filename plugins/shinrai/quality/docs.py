@@ -28,7 +28,7 @@ neither: an expectation's ``severity`` appears nowhere in Data Docs):
 They are wired in ``data_docs_sites`` (:data:`shinrai.quality.gx.DATA_DOCS_SITES`) and only add to
 the content objects GX renders, so GX's markup, escaping and the offline rewrite are unchanged.
 The decision says "goes ahead", not "published": the docs are written when the gate decides,
-before the publish step (a backfill never publishes; ``pipeline.publish_blocker`` checks again).
+before the publish step (a backfill never publishes; ``shinrai.quality.gate.blocker`` checks again).
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ class GateText(NamedTuple):
 def gate_text(gate: dict[str, Any] | None) -> GateText:
     """How Data Docs state the gate's decision for a run. Only states what the gate decided
     (:func:`shinrai.quality.gx.gate_decision`, stored with the run's results); never re-decides."""
-    from shinrai.pipeline import GATE_CHECKPOINTS
+    from shinrai.quality.gate import GATE_CHECKPOINTS
 
     if not gate:
         return GateText("Publication: not recorded for this run",

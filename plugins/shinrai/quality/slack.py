@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from great_expectations.checkpoint.actions import SlackNotificationAction
 from great_expectations.render.renderer.slack_renderer import SlackRenderer
 
+from shinrai.hooks.mrkdwn import escape_mrkdwn
+
 if TYPE_CHECKING:
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
     from great_expectations.core.run_identifier import RunIdentifier
@@ -33,13 +35,8 @@ SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
 ICONS = {"critical": ":red_circle:", "warning": ":warning:", "info": ":information_source:"}
 
 
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters; user text can then never form a link or a mention."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _link(sample: dict[str, Any]) -> str:
-    key = escape(str(sample.get("record_key")))
+    key = escape_mrkdwn(str(sample.get("record_key")))
     url = sample.get("record_url")
     if url and url.startswith(("http://", "https://")) and not any(c in url for c in "|<> "):
         return f"<{url}|{key}>"
@@ -81,7 +78,7 @@ class QualitySlackRenderer(SlackRenderer):
             return []
         stats = validation_result.statistics
         head = (
-            f"*{escape(validation_result.suite_name)}*  "
+            f"*{escape_mrkdwn(validation_result.suite_name)}*  "
             f"({stats['successful_expectations']} of {stats['evaluated_expectations']} rules passed)"
         )
         text = "\n".join([head, *lines])
@@ -97,13 +94,13 @@ class QualitySlackRenderer(SlackRenderer):
         column = kwargs.get("column") or (
             f"{kwargs['column_A']} vs {kwargs['column_B']}" if "column_A" in kwargs else ""
         )
-        line = f"{ICONS.get(severity, '')} *{severity}* `{rule}`" + (f" ({escape(column)})" if column else "")
+        line = f"{ICONS.get(severity, '')} *{severity}* `{rule}`" + (f" ({escape_mrkdwn(column)})" if column else "")
         if (item.exception_info or {}).get("raised_exception"):
             message = str(item.exception_info.get("exception_message") or "")[:200]
-            return f"{line}: could not be evaluated: {escape(message)}"
+            return f"{line}: could not be evaluated: {escape_mrkdwn(message)}"
         count = result.get("unexpected_count")
         if count is None:
-            return f"{line}: observed {escape(str(result.get('observed_value')))}"
+            return f"{line}: observed {escape_mrkdwn(str(result.get('observed_value')))}"
         rows = [r for r in (result.get("unexpected_index_list") or []) if isinstance(r, dict)]
         samples = []
         for row in rows[:SAMPLE_KEYS]:
@@ -111,7 +108,7 @@ class QualitySlackRenderer(SlackRenderer):
             note = sample.get("record_note")
             text = _link(sample)
             if note and (cfg.meta or {}).get("show_note"):  # the note carries the figures (rules._rule)
-                text += f" {escape(str(note))[:120]}"
+                text += f" {escape_mrkdwn(str(note))[:120]}"
             samples.append(text)
         more = f" and {count - len(samples)} more" if count > len(samples) else ""
         noun = "record" if count == 1 else "records"
@@ -140,7 +137,7 @@ class QualitySlackRenderer(SlackRenderer):
         run_time = datetime.fromisoformat(str(run_id.run_time))
         blocks: list[dict] = [
             {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(
                 f"run {run_id.run_name or '-'} · {run_time:%Y-%m-%d %H:%M} UTC · {summary}")}]},
             *text_blocks[:45],
         ]
@@ -148,7 +145,8 @@ class QualitySlackRenderer(SlackRenderer):
             more = "(more suites failed; see Data Docs)"
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": more}})
         if docs:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Data Docs*: `{escape(docs)}`"}})
+            docs_text = f"*Data Docs*: `{escape_mrkdwn(docs)}`"
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": docs_text}})
         return {"text": f"{title}: {summary}", "blocks": blocks}
 
 

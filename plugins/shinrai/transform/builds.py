@@ -1,4 +1,4 @@
-"""Which build of the marts the warehouse holds, and whether it may be published.
+"""Which build of the marts the warehouse holds: the bookkeeping of ``state.marts_build_runs``.
 
 A build is recorded in ``state.marts_build_runs`` of the warehouse **before** dbt starts
 (``running``) and marked ``success`` or ``failed`` after it. dbt writes model by model, so a build
@@ -6,17 +6,9 @@ that was killed or failed half-way leaves some marts rebuilt and the rest stale;
 stays ``running`` (killed) or ``failed`` is what tells publication not to touch them. Only the next
 complete build, then a passing quality run over it, makes the marts publishable again.
 
-The publication rule (:func:`blocker`), checked by ``shinrai.pipeline.publish`` before anything is
-copied and again by the publisher while it holds the warehouse open read-only:
-
-* the latest build must be finished (``success``);
-* the latest quality run over the marts must have passed, and be newer than that build's end;
-* a run that publishes (``run_id``) publishes only the build it made itself, for its own as-of
-  date (a backfill's rebuild between a manual run's quality check and its publish is refused);
-  a hand-run ``shinrai publish`` (no run id) publishes the latest complete, checked build.
-
-A warehouse with no build on record (made before this table existed, or by hand with dbt) keeps
-the earlier rule: publishable unless the latest quality run failed.
+This module only records builds and reads them back; what they allow is decided elsewhere: the
+publication rule in :mod:`shinrai.quality.gate`, whether the chaser may send in
+:func:`shinrai.pipeline.chase` (the latest build must be complete and as of the day it sends for).
 """
 
 from __future__ import annotations
@@ -24,7 +16,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -146,43 +138,15 @@ def latest(warehouse: Path, *, complete: bool = False) -> Build | None:
         return latest_from(con, complete=complete)
 
 
-def _when(value: datetime) -> str:
-    return f"{value:%Y-%m-%d %H:%M:%S %Z}"
-
-
-def blocker(
-    build: Build | None,
-    gate_run: Mapping[str, Any] | None,
-    run_id: str | None = None,
-    as_of_date: date | None = None,
-) -> str | None:
-    """Why the marts of ``build`` may not be published by ``run_id`` (None: they may).
-
-    ``gate_run`` is the latest quality run over the marts (``validated_at``, ``success``,
-    ``run_id``, ``checkpoint``, ``critical_failures``); ``as_of_date`` the date the publishing run
-    built its marts for (None: whatever the build was for)."""
-    stays = "the previous publication stays live"
-    if gate_run is not None and not gate_run["success"]:
-        return (f"quality run {gate_run['run_id']!r} (checkpoint {gate_run['checkpoint']}, "
-                f"{_when(gate_run['validated_at'])}) failed {gate_run['critical_failures']} critical "
-                f"rule(s): the marts are not published and {stays}")
-    if build is None:
-        return None
-    if build.status == RUNNING:
-        return (f"{build.describe()} never finished (still running, or killed): the marts may be half rebuilt; "
-                f"build them again and run the quality checkpoint; {stays}")
-    if build.status != SUCCESS:
-        cause = (build.error or "no detail").splitlines()[0][:200]
-        return (f"{build.describe()} failed ({cause}): the marts may be half rebuilt; build them again and run "
-                f"the quality checkpoint; {stays}")
-    if gate_run is None or build.finished_at is None or gate_run["validated_at"] < build.finished_at:
-        checked = f"the last quality run ({_when(gate_run['validated_at'])})" if gate_run else "any quality run"
-        return (f"the marts were rebuilt at {_when(build.finished_at or build.started_at)}, after {checked}: "
-                f"run the quality checkpoint (nightly or marts) first; {stays}")
-    if run_id is not None and build.run_id is not None and build.run_id != run_id:
-        return (f"the warehouse holds {build.describe()}, not the marts run {run_id!r} built and checked: "
-                f"a run publishes only its own build; {stays}")
-    if as_of_date is not None and build.as_of_date != as_of_date:
-        return (f"the warehouse holds marts as of {build.as_of_date} ({build.describe()}), not as of "
-                f"{as_of_date}; {stays}")
-    return None
+def mart_counts(warehouse: Path) -> dict[str, int]:
+    """Row counts of every table in the warehouse's ``marts`` schema (``marts.<name>`` -> rows):
+    what the latest build left."""
+    counts: dict[str, int] = {}
+    with duckdb_lock.connect(warehouse, read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_type = 'BASE TABLE' order by table_name").fetchall()]
+        for table in tables:
+            row = con.execute(f'select count(*) from marts."{table}"').fetchone()
+            counts[f"marts.{table}"] = int(row[0]) if row else 0
+    return counts

@@ -7,7 +7,9 @@
 --   escalation      N business days after the due date, to the product channel and the
 --                   reliability team (var reminder_escalation_after_business_days)
 -- Only open actions with a due date are chased; nothing is sent on a day off. The owner gets a DM
--- while they have a live Slack account; otherwise the product channel does.
+-- while they have a live Slack account; otherwise the product channel does (the reliability team's
+-- channel, var reliability_team_channel, when the product has none). rpt_reminder_messages groups
+-- these rows into the messages the chaser sends.
 with
 
 actions as (
@@ -135,7 +137,7 @@ final as (
         end as recipient_type,
         case
             when reminder_stage <> 'escalation' and can_message_owner then owner_slack_user_id
-            else product_slack_channel
+            else coalesce(product_slack_channel, '{{ var("reliability_team_channel") }}')
         end as recipient_slack_id,
         case when reminder_stage = 'escalation' then '{{ var("reliability_team_channel") }}' end as cc_slack_channel,
         -- an owner without a live Slack account is the reason the product channel hears about it
