@@ -10,11 +10,21 @@
 
 with
 
+field_map as (
+
+    -- for the product field (config products.actions_from: field)
+    select
+        field_map_row.*,
+        '{{ mapping_hash }}' || md5(to_json(field_map_row)::varchar) as mapping_hash
+    from {{ ref('stg_jira__field_map') }} as field_map_row
+
+),
+
 source as (
 
     select * from {{ source('jira', 'actions') }}
     where not is_deleted
-    {{ landed_since_last_build("select '" ~ mapping_hash ~ "'") }}
+    {{ landed_since_last_build('select mapping_hash from field_map') }}
 
 ),
 
@@ -49,6 +59,7 @@ renamed as (
         {{ jira_system('status', '$.statusCategory.key') }} as status_category,
         {{ jira_system('resolution', '$.name') }} as resolution_name,
         {{ jira_system('priority', '$.name') }} as priority_name,
+        {{ jira_field_option('product') }} as product_name,
 
         ---------- dates
         try_cast({{ jira_system('duedate') }} as date) as due_date,
@@ -58,9 +69,10 @@ renamed as (
         try_cast({{ jira_system('created') }} as timestamptz) as created_at,
         try_cast({{ jira_system('updated') }} as timestamptz) as updated_at,
         extracted_at,
-        '{{ mapping_hash }}' as mapping_hash
+        fm.mapping_hash
 
     from parsed
+    cross join field_map as fm
 
 )
 
