@@ -24,13 +24,15 @@ from shinrai.publish.layout import PUBLICATION_TABLE
 TREND_MONTHS = 24
 WINDOW_MONTHS = 12
 STAGES = ("detect", "acknowledge", "mitigate", "recover")
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies; one colour per product,
 # in dim_products.sort_order, the same in every chart and table.
 PRODUCT_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#332288", "#117733",
                    "#882255", "#44AA99")
 UNKNOWN_COLOR = "#9E9E9E"
-SEVERITY_COLORS = {"SEV1": "#8E0F2E", "SEV2": "#D7301F", "SEV3": "#FC8D59", "SEV4": "#9ECAE1", None: "#BDBDBD"}
+# Severity levels are configured (taxonomies.severities, published as severity_levels): coloured by
+# rank, most severe darkest; levels past the ramp take its last colour; unclassified is grey.
+SEVERITY_RAMP = ("#8E0F2E", "#D7301F", "#FC8D59", "#9ECAE1", "#C6DBEF")
+UNCLASSIFIED_COLOR = "#BDBDBD"
 PRIORITY_COLORS = {"high": "#D7301F", "medium": "#FC8D59", "low": "#91BFDB", "other": "#BDBDBD"}
 CATEGORY_PALETTE = ("#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7",
                     "#9C755F", "#BAB0AC")
@@ -281,10 +283,9 @@ class ReportBuilder:
             codes = [p["code"] for p in products] if code is None else [code]
             return sum(int(by_pm.get((c, month), {}).get("incident_count") or 0) for c in codes)
 
-        def sev12(code: str | None, month: date) -> int:
+        def sev12(code: str | None, month: date) -> int:  # the levels flagged major in the taxonomy
             codes = [p["code"] for p in products] if code is None else [code]
-            return sum(int((by_pm.get((c, month), {}).get("sev1_incident_count") or 0)
-                           + (by_pm.get((c, month), {}).get("sev2_incident_count") or 0)) for c in codes)
+            return sum(int(by_pm.get((c, month), {}).get("major_incident_count") or 0) for c in codes)
 
         def row(code: str | None, label: str, color: str | None) -> dict[str, Any]:
             this, last = count(code, m), count(code, add_months(m, -1))
@@ -378,15 +379,18 @@ class ReportBuilder:
         }
 
     def _incidents_by_severity(self, monthly: list[dict[str, Any]], months: list[date]) -> dict[str, Any]:
-        severities = {r["value"]: r for r in _severity_levels(self.db)}
+        counts: dict[tuple[str, date], int] = {}
+        if self.db.has_table("rpt_severity_monthly") and months:
+            for r in self.db.rows("select severity, month_start, sum(incident_count) as n from rpt_severity_monthly "
+                                  "where month_start between ? and ? group by all", [min(months), max(months)]):
+                counts[(r["severity"], r["month_start"])] = int(r["n"] or 0)
         datasets = []
-        for sev in SEVERITIES:
-            column = f"{sev.lower()}_incident_count"
-            name = sev if sev not in severities else f"{sev} " + self.l.pair(severities[sev]["name_en"],
-                                                                            severities[sev]["name_ja"])
-            datasets.append({"label": name, "color": SEVERITY_COLORS[sev], "data": [
-                sum(int(r[column] or 0) for r in monthly if r["month_start"] == x) for x in months]})
-        datasets.append({"label": self.l.t("unclassified"), "color": SEVERITY_COLORS[None], "data": [
+        for level in _severity_levels(self.db):
+            sev = level["value"]
+            names = self.l.pair(level["name_en"], level["name_ja"]) if level["name_en"] or level["name_ja"] else ""
+            datasets.append({"label": f"{sev} {names}".strip(), "color": severity_color(level["severity_rank"]),
+                             "data": [counts.get((sev, x), 0) for x in months]})
+        datasets.append({"label": self.l.t("unclassified"), "color": UNCLASSIFIED_COLOR, "data": [
             sum(int(r["unclassified_severity_incident_count"] or 0) for r in monthly if r["month_start"] == x)
             for x in months]})
         return {"type": "stacked_bar", "labels": [month_key(x) for x in months], "datasets": datasets}
@@ -630,6 +634,7 @@ class ReportBuilder:
             "from fct_incidents where occurred_month = ? order by occurred_at, incident_key", [m])
         color = {p["code"]: p["color"] for p in products}
         label = {p["code"]: p["label"] for p in products}
+        ranks = {level["value"]: level["severity_rank"] for level in _severity_levels(self.db)}
         routes = {t["value"]: t for t in _taxonomy(self.db, "detection_routes", "detection_route")}
         categories = {t["value"]: t for t in _taxonomy(self.db, "development_categories", "development_category")}
 
@@ -643,7 +648,7 @@ class ReportBuilder:
             "product": label.get(r["product_code"], r["product_code"]),
             "color": color.get(r["product_code"], UNKNOWN_COLOR),
             "severity": r["severity"] or "–",
-            "severity_color": SEVERITY_COLORS.get(r["severity"], SEVERITY_COLORS[None]),
+            "severity_color": severity_color(ranks.get(r["severity"])),
             "summary": r["summary"] or "",
             "occurred": r["occurred"] or "–",
             "recover": fmt_minutes(r["minutes_to_recover"]),
@@ -681,7 +686,15 @@ _PM_STATUSES = {"completed", "in_progress", "missing", "not_required"}
 def _severity_levels(db: _Db) -> list[dict[str, Any]]:
     if not db.has_table("severity_levels"):
         return []
-    return db.rows("select severity as value, name_en, name_ja from severity_levels order by severity_rank")
+    return db.rows("select severity as value, severity_rank, name_en, name_ja from severity_levels "
+                   "order by severity_rank")
+
+
+def severity_color(rank: int | None) -> str:
+    """A level's colour by its rank (1 = most severe); grey for an unclassified level."""
+    if rank is None:
+        return UNCLASSIFIED_COLOR
+    return SEVERITY_RAMP[min(max(int(rank), 1), len(SEVERITY_RAMP)) - 1]
 
 
 def sparkline(values: list[int], color: str, width: int = 120, height: int = 28) -> str:

@@ -1,7 +1,10 @@
 -- Record x problem: every incident whose level, detection route, cause or development category is
--- missing or outside the taxonomy seeds, whose product is unknown, or whose lifecycle timestamps
--- are out of order; and every prevention action (not cancelled) without a due date. Cause and development
--- category are decided when an incident closes, so their absence is a problem only once it is done.
+-- missing or a value no entry of the configured taxonomy claims (config taxonomies.*), whose product
+-- is unknown, or whose lifecycle timestamps are out of order; every prevention action (not cancelled)
+-- without a due date; and every incident or action whose one-value field held several values (the
+-- staging column multi_valued_fields, one row per field). Cause and development category are decided
+-- when an incident closes, so their absence is a problem only once it is done. value_record_count:
+-- how many records share the problem and the value (`Level 5` in 12 incidents).
 with
 
 incidents as (
@@ -13,6 +16,25 @@ incidents as (
 actions as (
 
     select * from {{ ref('fct_prevention_actions') }}
+
+),
+
+-- multi_valued_fields is read by name from the whole row (null when a staging model lacks the column)
+incident_fields as (
+
+    select
+        incident_id,
+        unnest(coalesce(from_json(to_json(classified) -> '$.multi_valued_fields', '["VARCHAR"]'), [])) as field_name
+    from {{ ref('int_incidents_classified') }} as classified
+
+),
+
+action_fields as (
+
+    select
+        action_id,
+        unnest(coalesce(from_json(to_json(staged) -> '$.multi_valued_fields', '["VARCHAR"]'), [])) as field_name
+    from {{ ref('stg_jira__actions') }} as staged
 
 ),
 
@@ -63,6 +85,9 @@ incident_problems as (
             case when recovered_at < occurred_at then 'recovered_at before occurred_at' end
         )
     from incidents where not timestamps_in_order
+    union all
+    select distinct incident_id, 'multi_valued_field', field_name, cast(null as varchar)
+    from incident_fields
 
 ),
 
@@ -102,6 +127,22 @@ action_rows as (
         created_at
     from actions
     where due_date is null and not is_cancelled
+    union all
+    select distinct
+        'prevention_action',
+        actions.action_id,
+        actions.action_key,
+        'multi_valued_field',
+        action_fields.field_name,
+        cast(null as varchar),
+        actions.product_code,
+        actions.status_name,
+        actions.owner_person_id,
+        cast(null as date),
+        actions.created_at
+    from action_fields
+    inner join actions
+        on action_fields.action_id = actions.action_id
 
 ),
 
@@ -116,7 +157,8 @@ unioned as (
 final as (
 
     select
-        record_type || ':' || record_id || ':' || problem as issue_key,
+        record_type || ':' || record_id || ':' || problem
+            || case when problem = 'multi_valued_field' then ':' || field_name else '' end as issue_key,
         record_type,
         record_id,
         record_key,
@@ -128,8 +170,11 @@ final as (
                 then field_name || ' is empty'
             when problem like 'unknown_%'
                 then field_name || ' ' || coalesce('''' || field_value || '''', 'null') || ' is not in the taxonomy'
+            when problem = 'multi_valued_field'
+                then field_name || ' holds several values; the configured pick counts'
             else field_value
         end as detail,
+        count(*) over (partition by record_type, problem, field_name, field_value) as value_record_count,
         product_code,
         status_name,
         owner_person_id,
