@@ -403,17 +403,15 @@ def _stg_unmapped_values() -> list[Any]:
     ]
 
 
-# Records whose one-value field held several values (staging's multi_valued_fields, read by name from
-# the row so a staging model without the column lists nothing): the configured pick counted.
+# Records whose one-value field held several values (staging's multi_valued_fields): the configured
+# pick counted.
 STG_MULTI_VALUED = """
 with records as (
-    select 'incident' as record_type, incident_key as record_key, summary,
-        from_json(to_json(incidents) -> '$.multi_valued_fields', '["VARCHAR"]') as fields
-    from staging.stg_jira__incidents as incidents
+    select 'incident' as record_type, incident_key as record_key, summary, multi_valued_fields as fields
+    from staging.stg_jira__incidents
     union all
-    select 'prevention_action', action_key, summary,
-        from_json(to_json(actions) -> '$.multi_valued_fields', '["VARCHAR"]')
-    from staging.stg_jira__actions as actions
+    select 'prevention_action', action_key, summary, multi_valued_fields
+    from staging.stg_jira__actions
 )
 select
     record_key,

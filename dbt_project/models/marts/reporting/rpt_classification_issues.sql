@@ -19,13 +19,12 @@ actions as (
 
 ),
 
--- multi_valued_fields is read by name from the whole row (null when a staging model lacks the column)
 incident_fields as (
 
     select
         incident_id,
-        unnest(coalesce(from_json(to_json(classified) -> '$.multi_valued_fields', '["VARCHAR"]'), [])) as field_name
-    from {{ ref('int_incidents_classified') }} as classified
+        unnest(coalesce(multi_valued_fields, [])) as field_name
+    from {{ ref('int_incidents_classified') }}
 
 ),
 
@@ -33,8 +32,8 @@ action_fields as (
 
     select
         action_id,
-        unnest(coalesce(from_json(to_json(staged) -> '$.multi_valued_fields', '["VARCHAR"]'), [])) as field_name
-    from {{ ref('stg_jira__actions') }} as staged
+        unnest(coalesce(multi_valued_fields, [])) as field_name
+    from {{ ref('stg_jira__actions') }}
 
 ),
 

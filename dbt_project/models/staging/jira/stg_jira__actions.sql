@@ -60,6 +60,9 @@ renamed as (
         {{ jira_system('resolution', '$.name') }} as resolution_name,
         {{ jira_system('priority', '$.name') }} as priority_name,
         {{ jira_field_option('product') }} as product_name,
+        -- the logical fields that held several values (the staging contract of issue 15; the
+        -- type-aware field readers fill it, empty until they do)
+        cast([] as varchar[]) as multi_valued_fields,
 
         ---------- dates
         try_cast({{ jira_system('duedate') }} as date) as due_date,

@@ -60,6 +60,9 @@ renamed as (
         {{ jira_field_option('cause_category') }} as cause_category,
         {{ jira_field_option('development_category') }} as development_category,
         coalesce(from_json(fields['labels'], '["VARCHAR"]'), []) as labels,
+        -- the logical fields that held several values (the staging contract of issue 15; the
+        -- type-aware field readers fill it, empty until they do)
+        cast([] as varchar[]) as multi_valued_fields,
 
         ---------- timestamps
         {{ jira_field_timestamp('introduced_at') }} as introduced_at,
