@@ -383,7 +383,7 @@ unmapped as (
     from incidents where product_name is not null and product_code = 'unknown'
 )
 select
-    field_name || ' ' ||  || field_value ||  as record_key,
+    field_name || ' ' || chr(39) || field_value || chr(39) as record_key,
     cast(null as varchar) as record_url,
     'in ' || count(*) || ' incident' || case when count(*) = 1 then '' else 's' end as record_note,
     count(*) as incident_count
