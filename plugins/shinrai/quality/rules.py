@@ -624,6 +624,9 @@ VOLUME_MARTS = (
 VOLUME_EXEMPT_MARTS = (
     "rpt_changes_since_last_publication", "rpt_classification_issues", "rpt_overdue_actions",
     "rpt_risk_assignee_load",
+    # product-months x configured levels: fewer levels in the config is fewer rows, not a loss (its
+    # product-months are rpt_reliability_monthly's, compared above)
+    "rpt_severity_monthly",
 )
 # A drop counts only when it is beyond the share *and* at least this many rows: on small counts a
 # share is noise (a product with 3 incidents losing 1 is -33%), while a real loss (a lost
