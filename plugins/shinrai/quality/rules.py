@@ -295,7 +295,7 @@ select
     incidents.status_name,
     incidents.status_category = 'done' as is_resolved,
     -- each classification as its configured code when a taxonomy entry claims the value (config
-    -- taxonomies.*: `Level 1` may mean SEV1), else as entered (and then not in the taxonomy)
+    -- taxonomies.*: `Level 1` may mean a level coded otherwise), else as entered (then not in the taxonomy)
     {_mapped("severity")},
     {_mapped("cause_category")},
     {_mapped("development_category")},
