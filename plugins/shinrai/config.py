@@ -192,6 +192,33 @@ class SlackMessagePatterns:
 PEOPLE_MATCH_BY: tuple[str, ...] = ("email", "display_name")
 
 
+# taxonomies.*: the four classification taxonomies this section owns (release_types: another section)
+TAXONOMY_NAMES = ("severities", "detection_routes", "cause_categories", "development_categories")
+# products.incidents_from / products.actions_from: where a record's product comes from
+PRODUCT_INCIDENT_SOURCES = ("field", "project")
+PRODUCT_ACTION_SOURCES = ("project", "field", "incident")
+
+
+@dataclass(frozen=True)
+class Taxonomies:
+    """The ``taxonomies:`` section, each entry as a plain mapping with ``values`` filled in (default
+    [code]); order is the configured order (severities: most severe first)."""
+
+    severities: tuple[dict[str, Any], ...]
+    detection_routes: tuple[dict[str, Any], ...]
+    cause_categories: tuple[dict[str, Any], ...]
+    development_categories: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Products:
+    """The ``products:`` section: how records find their product, and the product catalogue."""
+
+    incidents_from: str
+    actions_from: str
+    catalogue: tuple[dict[str, Any], ...]
+
+
 @dataclass(frozen=True)
 class Config:
     timezone: str
@@ -230,6 +257,8 @@ class Config:
     chaser_jira_comments: bool
     chaser_dry_run: bool
     source_file: Path
+    taxonomies: Taxonomies
+    products: Products
     # people.match_by: how a Jira or Notion person is found in Slack, in order of precedence
     people_match_by: tuple[str, ...] = PEOPLE_MATCH_BY
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
@@ -510,11 +539,6 @@ def _unique_values(entries: list[Any]) -> list[Any]:
     return entries
 
 
-class _Taxonomies(_Section):
-    release_types: Annotated[list[_ReleaseType], AfterValidator(_unique_codes), AfterValidator(_unique_values)] = \
-        Field(default_factory=list)
-
-
 class _Releases(_Section):
     shipped_by: Annotated[list[Literal[SHIPPED_SIGNALS]],  # type: ignore[valid-type]
                           Field(min_length=1, description="a non-empty list of jira_released, calendar_status, "
@@ -540,6 +564,130 @@ class _Metrics(_Section):
     incremental_lookback_minutes: Count = _METRICS.incremental_lookback_minutes
 
 
+# -- taxonomies and products ----------------------------------------------------------------------
+# A source value is compared trimmed and case-insensitively (dbt: lower(trim(value))), so two entries
+# claiming `P1` and `p1 ` would both claim one value: refused here, not resolved by join order in SQL.
+
+OptionalText = Text | None
+
+
+def _norm(value: str) -> str:
+    return value.strip().lower()
+
+
+class _TaxonomyEntry(_Section):
+    code: Text
+    values: Annotated[list[Text], Field(min_length=1, description="a non-empty list of source values")] | None = None
+    name_ja: OptionalText = None
+    definition_en: OptionalText = None
+    definition_ja: OptionalText = None
+
+
+class _Severity(_TaxonomyEntry):
+    name_en: OptionalText = None
+    response_mode_en: OptionalText = None
+    response_mode_ja: OptionalText = None
+    availability_impact_weight: Annotated[float, Field(ge=0, le=1, description="a weight from 0 to 1 (1.0 = a full "
+                                                                               "outage)")]
+    postmortem_required: bool
+    freezes_releases: bool = False
+    major: bool = False
+
+
+class _DetectionRoute(_TaxonomyEntry):
+    is_automated: bool = False
+
+
+class _CauseCategory(_TaxonomyEntry):
+    pass
+
+
+class _DevelopmentCategory(_TaxonomyEntry):
+    is_release: bool = False
+    is_change: bool = True
+
+
+def _unique_taxonomy(entries: list[Any]) -> list[Any]:
+    """No code given twice, and no source value (trimmed, case-insensitive) claimed by two entries."""
+    codes: dict[str, int] = {}
+    claimed: dict[str, str] = {}
+    for i, entry in enumerate(entries):
+        if entry.code in codes:
+            raise ValueError(f"code {entry.code!r} is given twice (entries {codes[entry.code]} and {i})")
+        codes[entry.code] = i
+        for value in entry.values or [entry.code]:
+            owner = claimed.setdefault(_norm(value), entry.code)
+            if owner != entry.code:
+                raise ValueError(f"source value {value!r} is claimed by both {owner!r} and {entry.code!r}")
+    return entries
+
+
+def _taxonomy(entry: type[_TaxonomyEntry]) -> Any:
+    return Annotated[list[entry], Field(min_length=1, description="a non-empty list of entries with a code"),  # type: ignore[valid-type]
+                     AfterValidator(_unique_taxonomy)]
+
+
+class _Taxonomies(_Section):
+    severities: _taxonomy(_Severity)  # type: ignore[valid-type]
+    detection_routes: _taxonomy(_DetectionRoute)  # type: ignore[valid-type]
+    cause_categories: _taxonomy(_CauseCategory)  # type: ignore[valid-type]
+    development_categories: _taxonomy(_DevelopmentCategory)  # type: ignore[valid-type]
+    release_types: Annotated[list[_ReleaseType], AfterValidator(_unique_codes), AfterValidator(_unique_values)] = \
+        Field(default_factory=list)
+
+
+_Minutes = Annotated[float, Field(gt=0, description="a number of minutes > 0")]
+
+
+class _Objectives(_Section):
+    availability_target: Share
+    mttr_target_minutes: _Minutes
+    postmortem_within_days: Positive | None = None   # None = metrics default_postmortem_within_days
+    postmortem_on_time_target: Share
+    action_on_time_target: Share
+
+
+class _Product(_Section):
+    code: Text
+    name: Text
+    name_ja: OptionalText = None
+    owning_team: OptionalText = None
+    owning_team_ja: OptionalText = None
+    jira_project_key: OptionalText = None
+    slack_channel: OptionalText = None
+    aliases: list[Text] = Field(default_factory=list)
+    objectives: _Objectives | None = None
+
+    def spellings(self) -> list[str]:
+        """Every spelling a source may use for this product (dbt: int_product_aliases_unioned)."""
+        named = [self.code, self.name, self.name_ja, self.jira_project_key, self.slack_channel, *self.aliases]
+        return [s for s in named if s is not None]
+
+
+def _unique_products(products: list[_Product]) -> list[_Product]:
+    codes: dict[str, int] = {}
+    claimed: dict[str, str] = {}
+    for i, product in enumerate(products):
+        if product.code in codes:
+            raise ValueError(f"code {product.code!r} is given twice (entries {codes[product.code]} and {i})")
+        codes[product.code] = i
+        for spelling in product.spellings():
+            owner = claimed.setdefault(_norm(spelling), product.code)
+            if owner != product.code:
+                raise ValueError(f"{spelling!r} names both products {owner!r} and {product.code!r} "
+                                 "(codes, names, project keys, channels and aliases compare case-insensitively)")
+    return products
+
+
+class _Products(_Section):
+    incidents_from: Annotated[Literal[PRODUCT_INCIDENT_SOURCES], Field(  # type: ignore[valid-type]
+        description="'field' (jira.fields.product) or 'project' (the Jira project key)")]
+    actions_from: Annotated[Literal[PRODUCT_ACTION_SOURCES], Field(  # type: ignore[valid-type]
+        description="'project', 'field' or 'incident' (the product of the postmortem's incident)")]
+    catalogue: Annotated[list[_Product], Field(min_length=1, description="a non-empty list of products with a code"),
+                         AfterValidator(_unique_products)]
+
+
 class _File(_Section):
     """The whole file. The four sections with defaults may be left out, or left empty."""
 
@@ -548,11 +696,12 @@ class _File(_Section):
     notion: _Notion
     slack: _Slack
     chaser: _Chaser
+    taxonomies: _Taxonomies
+    products: _Products
     pacing: _Pacing = Field(default_factory=lambda: _Pacing())
     duckdb: _DuckDB = Field(default_factory=lambda: _DuckDB())
     landing: _Landing = Field(default_factory=lambda: _Landing())
     quality: _Quality = Field(default_factory=lambda: _Quality())
-    taxonomies: _Taxonomies = Field(default_factory=lambda: _Taxonomies())
     releases: _Releases
     metrics: _Metrics = Field(default_factory=lambda: _Metrics())
     people: _People = Field(default_factory=lambda: _People())
@@ -561,7 +710,7 @@ class _File(_Section):
     @classmethod
     def _empty_sections(cls, tree: Any) -> Any:
         if isinstance(tree, dict):  # `quality:` with every key commented out is an empty section
-            optional = ("pacing", "duckdb", "landing", "quality", "taxonomies", "metrics", "people")
+            optional = ("pacing", "duckdb", "landing", "quality", "metrics", "people")
             return {k: v for k, v in tree.items() if not (v is None and k in optional)}
         return tree
 
@@ -660,6 +809,18 @@ def _notion_properties(section: Any) -> dict[str, NotionProperty]:
     return out
 
 
+def _entries(entries: Sequence[BaseModel]) -> tuple[dict[str, Any], ...]:
+    return tuple({**e.model_dump(), "values": list(e.values or [e.code])} for e in entries)  # type: ignore[attr-defined]
+
+
+def _taxonomies(t: _Taxonomies) -> Taxonomies:
+    return Taxonomies(**{name: _entries(getattr(t, name)) for name in TAXONOMY_NAMES})
+
+
+def _products(p: _Products) -> Products:
+    return Products(p.incidents_from, p.actions_from, tuple(product.model_dump() for product in p.catalogue))
+
+
 def parse(tree: dict[str, Any], source_file: Path) -> Config:
     """Validate a loaded file's tree into :class:`Config`, or raise :class:`ConfigError` (one line)."""
     f = _validate(tree)
@@ -705,6 +866,8 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
         chaser_jira_comments=f.chaser.jira_comments,
         chaser_dry_run=f.chaser.dry_run,
         source_file=source_file,
+        taxonomies=_taxonomies(f.taxonomies),
+        products=_products(f.products),
         max_record_bytes=f.landing.max_record_bytes,
         duckdb_memory_limit=f.duckdb.memory_limit,
         pacing=f.pacing.enabled,

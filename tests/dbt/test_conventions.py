@@ -1,5 +1,5 @@
 """Project conventions: dbt-bouncer over the manifest and over the catalog of the sandbox build
-(dbt_project/dbt-bouncer.yml), the properties-file layout, seeds that match the sandbox's taxonomy,
+(dbt_project/dbt-bouncer.yml), the properties-file layout, a shipped taxonomy that matches the sandbox's,
 and var defaults that match the shipped configuration."""
 
 from __future__ import annotations
@@ -63,34 +63,63 @@ def test_one_properties_file_per_folder() -> None:
         assert f"_{name}__models.yml" in yml, folder
         allowed = {f"_{name}__models.yml", f"_{name}__sources.yml", f"_{name}__unit_tests.yml"}
         assert set(yml) <= allowed, (folder, yml)
-        if folder.parent.name == "staging":
+        if folder.parent.name == "staging" and name != "config":  # config: dbt vars, no source
             assert f"_{name}__sources.yml" in yml, folder
 
 
-def _seed(name: str) -> list[dict[str, str]]:
-    import csv
-
-    with (PROJECT / "seeds" / f"{name}.csv").open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+def _taxonomy(name: str) -> tuple[dict, ...]:
+    return getattr(config_mod.load(PROJECT_ROOT / "config" / "shinrai.yaml").taxonomies, name)
 
 
-def test_seed_taxonomy_matches_the_sandbox_and_jira_options() -> None:
-    assert [r["severity"] for r in _seed("severity_levels")] == list(model.SEVERITIES)
-    assert [r["detection_route"] for r in _seed("detection_routes")] == list(model.DETECTION_ROUTES)
-    assert [r["cause_category"] for r in _seed("cause_categories")] == list(model.CAUSE_CATEGORIES)
-    assert [r["development_category"] for r in _seed("development_categories")] == list(model.DEVELOPMENT_CATEGORIES)
-    products = [(r["product_code"], r["product_name"], r["product_name_ja"], r["jira_project_key"], r["slack_channel"])
-                for r in _seed("products")]
+def test_shipped_taxonomy_matches_the_sandbox_and_jira_options() -> None:
+    """config/shinrai.yaml's taxonomies and products are the sandbox organisation's (its documented default)."""
+    cfg = config_mod.load(PROJECT_ROOT / "config" / "shinrai.yaml")
+    assert [r["code"] for r in _taxonomy("severities")] == list(model.SEVERITIES)
+    assert [r["code"] for r in _taxonomy("detection_routes")] == list(model.DETECTION_ROUTES)
+    assert [r["code"] for r in _taxonomy("cause_categories")] == list(model.CAUSE_CATEGORIES)
+    assert [r["code"] for r in _taxonomy("development_categories")] == list(model.DEVELOPMENT_CATEGORIES)
+    products = [(p["code"], p["name"], p["name_ja"], p["jira_project_key"], p["slack_channel"])
+                for p in cfg.products.catalogue]
     assert products == [(p.code, p.name, p.name_ja, p.project_key, p.channel) for p in model.PRODUCTS]
-    # every seed value is a Jira select option; the planted unknown values are not in the seeds
+    # every configured value is a Jira select option; the planted unknown values are in no taxonomy
     options = {name: set(values or ()) for name, _t, _c, values in jira_schema.CUSTOM_FIELDS.values()}
-    assert {r["severity"] for r in _seed("severity_levels")} <= options["Incident Level"]
-    assert {r["cause_category"] for r in _seed("cause_categories")}.isdisjoint(model.UNKNOWN_CAUSES)
-    assert {r["development_category"] for r in _seed("development_categories")}.isdisjoint(model.UNKNOWN_DEVELOPMENT)
-    assert {r["product_code"] for r in _seed("objectives")} == {p.code for p in model.PRODUCTS}
-    for seed in ("severity_levels", "cause_categories", "development_categories", "detection_routes"):
-        for row in _seed(seed):
-            assert row["definition_en"] and row["definition_ja"] and row["name_ja"], (seed, row)
+    assert {v for r in _taxonomy("severities") for v in r["values"]} <= options["Incident Level"]
+    assert {v for r in _taxonomy("cause_categories") for v in r["values"]}.isdisjoint(model.UNKNOWN_CAUSES)
+    assert {v for r in _taxonomy("development_categories") for v in r["values"]}.isdisjoint(model.UNKNOWN_DEVELOPMENT)
+    assert all(p["objectives"] for p in cfg.products.catalogue)
+    for name in config_mod.TAXONOMY_NAMES:
+        for row in _taxonomy(name):
+            assert row["definition_en"] and row["definition_ja"] and row["name_ja"], (name, row)
+
+
+def test_reference_tables_built_from_the_configuration_keep_the_seeds_names_and_columns(
+        sandbox_build: SandboxBuild) -> None:
+    """What BI and the publication read: seeds.<old seed name> with the old columns, filled from config."""
+    from dbt_helpers import query
+
+    expected = {
+        "severity_levels": ["severity", "severity_rank", "name_en", "name_ja", "definition_en", "definition_ja",
+                            "response_mode_en", "response_mode_ja", "availability_impact_weight",
+                            "postmortem_required", "freezes_releases"],
+        "cause_categories": ["cause_category", "sort_order", "name_ja", "definition_en", "definition_ja"],
+        "development_categories": ["development_category", "sort_order", "name_ja", "is_release", "is_change",
+                                   "definition_en", "definition_ja"],
+        "detection_routes": ["detection_route", "sort_order", "name_ja", "is_automated", "definition_en",
+                             "definition_ja"],
+        "products": ["product_code", "product_name", "product_name_ja", "jira_project_key", "owning_team",
+                     "owning_team_ja", "slack_channel", "sort_order"],
+        "objectives": ["product_code", "availability_target", "mttr_target_minutes", "postmortem_within_days",
+                       "postmortem_on_time_target", "action_on_time_target"],
+    }
+    for table, columns in expected.items():
+        got = [r[0] for r in query(sandbox_build.home, "select column_name from information_schema.columns "
+                                   "where table_schema = 'seeds' and table_name = ? order by ordinal_position",
+                                   [table])]
+        assert got[:len(columns)] == columns, table
+    levels = query(sandbox_build.home, "select severity, severity_rank, postmortem_required, is_major "
+                                       "from seeds.severity_levels order by severity_rank")
+    assert levels == [(s, i + 1, i < 3, i < 2) for i, s in enumerate(model.SEVERITIES)]
+    assert query(sandbox_build.home, "select count(*) from seeds.objectives")[0][0] == len(model.PRODUCTS)
 
 
 def test_dbt_vars_have_one_home_the_configuration() -> None:

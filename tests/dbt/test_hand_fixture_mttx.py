@@ -250,7 +250,7 @@ def test_stage_minutes_computed_by_hand(built: Path) -> None:
 
 
 def test_monthly_statistics_with_their_n(built: Path) -> None:
-    cols = ["incident_count", "sev2_incident_count", "unclassified_severity_incident_count",
+    cols = ["incident_count", "major_incident_count", "unclassified_severity_incident_count",
             "minutes_to_detect_median", "minutes_to_detect_p90", "minutes_to_detect_mean", "minutes_to_detect_n",
             "minutes_to_acknowledge_median", "minutes_to_acknowledge_p90", "minutes_to_acknowledge_n",
             "minutes_to_mitigate_median", "minutes_to_mitigate_n",
@@ -263,13 +263,17 @@ def test_monthly_statistics_with_their_n(built: Path) -> None:
     # acknowledge: 5, 10 -> median 7.5, p90 5 + 0.9 x 5 = 9.5, n 2; mitigate: 60 alone
     # recover: 130, 300 -> median 215, p90 130 + 0.9 x 170 = 283, mean 215, n 2; impact 75 + 300
     assert got == pytest.approx({
-        "incident_count": 4, "sev2_incident_count": 2, "unclassified_severity_incident_count": 1,
+        "incident_count": 4, "major_incident_count": 2, "unclassified_severity_incident_count": 1,
         "minutes_to_detect_median": 20, "minutes_to_detect_p90": 28, "minutes_to_detect_mean": 20,
         "minutes_to_detect_n": 3, "minutes_to_acknowledge_median": 7.5, "minutes_to_acknowledge_p90": 9.5,
         "minutes_to_acknowledge_n": 2, "minutes_to_mitigate_median": 60, "minutes_to_mitigate_n": 1,
         "minutes_to_recover_median": 215, "minutes_to_recover_p90": 283, "minutes_to_recover_mean": 215,
         "minutes_to_recover_n": 2, "impact_minutes_total": 375, "impact_minutes_n": 2,
     })
+    # by level (the shipped taxonomy's order): INC-1 and INC-3 at the second level, INC-4 at the third
+    levels = query(built, "select severity_rank, incident_count from marts.rpt_severity_monthly "
+                          "where product_code = 'payroll' and month_start = '2026-04-01' order by severity_rank")
+    assert levels == [(1, 0), (2, 2), (3, 1), (4, 0)]
     march = query(built, "select incident_count, minutes_to_recover_median, minutes_to_recover_n "
                          "from marts.rpt_reliability_monthly where product_code = 'attendance' "
                          "and month_start = '2026-03-01'")

@@ -68,14 +68,19 @@ def test_dbt_docs_open_on_a_bilingual_overview_and_name_relations_as_bi_users_qu
     overview = manifest["docs"]["doc.shinrai.__overview__"]["block_contents"]  # replaces dbt's "Welcome!"
     assert "Where to query them" in overview and "どこに問い合わせるか" in overview
     # every published mart and seed as BI sees it (main.<table> in marts.duckdb); the rest as dbt built it
-    published = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")
-                 and (n["name"].startswith(("dim_", "fct_", "rpt_")) or n["resource_type"] == "seed")}
-    assert {"fct_incidents", "rpt_reliability_monthly", "severity_levels"} <= published
+    # (reference tables: the seeds, and the models built from the configuration under their alias)
+    def relation(n):
+        return n.get("alias") or n["name"]
+
+    published = {relation(n) for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")
+                 and (n["name"].startswith(("dim_", "fct_", "rpt_")) or n["resource_type"] == "seed"
+                      or n["name"].startswith("stg_config__") and relation(n) != n["name"])}
+    assert {"fct_incidents", "rpt_reliability_monthly", "severity_levels", "products"} <= published
     for unique_id, node in manifest["nodes"].items():
         if node["resource_type"] not in ("model", "seed"):
             continue
-        if node["name"] in published:
-            assert node["relation_name"] == f'"marts"."main"."{node["name"]}"', unique_id
+        if relation(node) in published:
+            assert node["relation_name"] == f'"marts"."main"."{relation(node)}"', unique_id
             assert (catalog["nodes"][unique_id]["metadata"]["database"],
                     catalog["nodes"][unique_id]["metadata"]["schema"]) == ("marts", "main"), unique_id
         else:

@@ -146,3 +146,24 @@ def test_no_publication_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("SHINRAI_HOME", str(tmp_path))
     with pytest.raises(ReportError, match="no publication"):
         build_report()
+
+
+def test_severity_chart_and_major_column_follow_the_configured_levels(published):
+    """Issue 15: the levels (codes, order, labels) come from the published taxonomy table, coloured by
+    rank; the per-level counts add up with the unclassified to the month's incidents; the headline's
+    major column is the levels flagged major."""
+    from shinrai.publish.report_data import severity_color
+
+    month = busiest_recent_month(published.layout)
+    data = collect(published.layout.duckdb_file, Labeler(["en"]), "Asia/Tokyo", month)
+    first = date.fromisoformat(f"{month}-01")
+    with duckdb.connect(str(published.layout.duckdb_file), read_only=True) as con:
+        levels = con.execute("select severity, severity_rank from severity_levels order by severity_rank").fetchall()
+        total, major = con.execute("select sum(incident_count), sum(major_incident_count) from rpt_reliability_monthly "
+                                   "where month_start = ?", [first]).fetchone()
+    chart = data["charts"]["incidents_by_severity"]
+    series = chart["datasets"][:-1]  # the last one is the unclassified
+    assert [d["label"].split(" ")[0] for d in series] == [code for code, _ in levels]
+    assert [d["color"] for d in series] == [severity_color(rank) for _, rank in levels]
+    assert sum(d["data"][-1] for d in chart["datasets"]) == total
+    assert data["headline"]["total"]["sev12"] == major

@@ -334,3 +334,83 @@ def test_slack_message_patterns_and_people_matching_reach_dbt(tmp_path: Path):
 ])
 def test_slack_messages_and_people_are_one_line_naming_the_key(tmp_path: Path, change, line):
     assert _refusal(tmp_path, change) == line
+
+
+# -- taxonomies and products -----------------------------------------------------------------------
+
+
+def test_shipped_taxonomies_and_products_default_values_to_the_code_and_keep_their_order():
+    cfg = config.load(DEFAULT)
+    severities = cfg.taxonomies.severities
+    assert [s["values"] for s in severities] == [[s["code"]] for s in severities]
+    assert [s["major"] for s in severities] == [True, True, False, False]
+    assert all(r["values"] == [r["code"]] for r in cfg.taxonomies.cause_categories)
+    assert (cfg.products.incidents_from, cfg.products.actions_from) == ("field", "project")
+    assert cfg.products.catalogue[0]["objectives"]["availability_target"] == 0.999
+
+
+def test_a_site_with_other_severity_names_loads(tmp_path: Path):
+    tree = _tree()
+    tree["taxonomies"]["severities"] = [
+        {"code": "L1", "values": ["レベル1", "Level 1", "P1"], "availability_impact_weight": 1.0,
+         "postmortem_required": True, "major": True},
+        {"code": "L2", "values": ["レベル2"], "availability_impact_weight": 0.2, "postmortem_required": False},
+    ]
+    tree["products"]["incidents_from"] = "project"
+    tree["products"]["actions_from"] = "incident"
+    tree["products"]["catalogue"][0]["aliases"] = ["給与", "payroll-app"]
+    del tree["products"]["catalogue"][1]["objectives"]
+    cfg = config.load(_write(tmp_path, tree))
+    assert [s["code"] for s in cfg.taxonomies.severities] == ["L1", "L2"]
+    assert cfg.taxonomies.severities[1]["major"] is False
+    assert cfg.products.catalogue[1]["objectives"] is None
+
+
+@pytest.mark.parametrize(("edit", "key", "problem"), [
+    (lambda t: t["taxonomies"]["severities"].append(dict(t["taxonomies"]["severities"][0])),
+     r"taxonomies\.severities", r"code 'SEV1' is given twice"),
+    (lambda t: t["taxonomies"]["cause_categories"][1].update(values=["Capacity", " code DEFECT "]),
+     r"taxonomies\.cause_categories", r"source value ' code DEFECT ' is claimed by both 'Code defect' and "
+                                      r"'Configuration error'"),
+    (lambda t: t["taxonomies"].update(detection_routes=[]), r"taxonomies\.detection_routes",
+     r"must be a non-empty list"),
+    (lambda t: t["taxonomies"]["severities"][0].update(values=[]), r"taxonomies\.severities\[0\]\.values",
+     r"must not be empty"),
+    (lambda t: t["taxonomies"]["severities"][0].pop("postmortem_required"),
+     r"taxonomies\.severities\[0\]\.postmortem_required", r"is missing"),
+    (lambda t: t["taxonomies"]["severities"][0].update(colour="red"), r"taxonomies\.severities\[0\]\.colour",
+     r"is not a known key"),
+    (lambda t: t["taxonomies"]["severities"][0].update(availability_impact_weight=2),
+     r"taxonomies\.severities\[0\]\.availability_impact_weight", r"at most 1"),
+    (lambda t: t["products"].update(incidents_from="component"), r"products\.incidents_from",
+     r"'field' .* or 'project'"),
+    (lambda t: t["products"].update(actions_from="epic"), r"products\.actions_from", r"'incident'"),
+    (lambda t: t["products"]["catalogue"][1].update(aliases=["PAY"]), r"products\.catalogue",
+     r"'PAY' names both products 'payroll' and 'attendance'"),
+    (lambda t: t["products"]["catalogue"].append(dict(t["products"]["catalogue"][0])), r"products\.catalogue",
+     r"code 'payroll' is given twice"),
+    (lambda t: t["products"].update(catalogue=[]), r"products\.catalogue", r"must be a non-empty list"),
+    (lambda t: t.pop("taxonomies"), r"taxonomies", r"is missing"),
+])
+def test_taxonomy_and_product_mistakes_are_one_line_naming_the_key(tmp_path: Path, edit, key, problem):
+    tree = _tree()
+    edit(tree)
+    with pytest.raises(config.ConfigError) as raised:
+        config.load(_write(tmp_path, tree))
+    assert "\n" not in str(raised.value)
+    assert raised.value.key.startswith(key.replace("\\", "")), str(raised.value)
+    import re
+
+    assert re.search(problem, str(raised.value)), str(raised.value)
+
+
+def test_taxonomies_reach_dbt_as_vars_with_source_values():
+    from shinrai.transform.dbt import dbt_vars
+
+    passed = dbt_vars(config.load(DEFAULT))
+    assert passed["taxonomy_severities"][0]["source_values"] == ["SEV1"]
+    assert "values" not in passed["taxonomy_severities"][0]
+    assert [r["code"] for r in passed["taxonomy_development_categories"]][:2] == ["New feature", "Regular release"]
+    assert (passed["products_incidents_from"], passed["products_actions_from"]) == ("field", "project")
+    first = passed["products_catalogue"][0]
+    assert first["has_objectives"] is True and first["mttr_target_minutes"] == 240 and "objectives" not in first

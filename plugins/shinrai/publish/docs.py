@@ -71,7 +71,8 @@ def _is_published(node: dict[str, Any]) -> bool:
     name = str(node.get("alias") or node.get("name") or "")
     schema = node.get("schema")
     return (node.get("resource_type") == "model" and schema == MART_SCHEMA and name.startswith(MART_PREFIXES)) \
-        or (node.get("resource_type") == "seed" and schema in REFERENCE_SCHEMAS and not name.startswith("_"))
+        or (node.get("resource_type") in ("seed", "model") and schema in REFERENCE_SCHEMAS
+            and not name.startswith("_"))  # reference tables: seeds, and the models built from the config
 
 
 def published_relations(manifest: dict[str, Any], catalog: dict[str, Any]) -> list[str]:

@@ -278,6 +278,11 @@ def _raw_quarantine() -> list[Any]:
 
 # -- staging -------------------------------------------------------------------------------------
 
+def _mapped(field: str) -> str:
+    return (f"coalesce((select code from staging.stg_config__taxonomy_values as v where v.taxonomy = '{field}' "
+            f"and v.source_value = lower(trim(incidents.{field}))), incidents.{field}) as {field}")
+
+
 STG_INCIDENTS = f"""
 with postmortems as (
     select incident_id, min(postmortem_key) as postmortem_key
@@ -291,10 +296,12 @@ select
     incidents.summary as record_note,
     incidents.status_name,
     incidents.status_category = 'done' as is_resolved,
-    incidents.severity,
-    incidents.cause_category,
-    incidents.development_category,
-    incidents.detection_route,
+    -- each classification as its configured code when a taxonomy entry claims the value (config
+    -- taxonomies.*: `Level 1` may mean a level coded otherwise), else as entered (then not in the taxonomy)
+    {_mapped("severity")},
+    {_mapped("cause_category")},
+    {_mapped("development_category")},
+    {_mapped("detection_route")},
     incidents.occurred_at,
     incidents.detected_at,
     incidents.acknowledged_at,
@@ -305,8 +312,10 @@ select
 from staging.stg_jira__incidents as incidents
 left join jira.raw.incidents as raw
     on incidents.incident_id = raw.source_id
+left join staging.stg_config__taxonomy_values as severity_value
+    on severity_value.taxonomy = 'severity' and lower(trim(incidents.severity)) = severity_value.source_value
 left join seeds.severity_levels as severity_levels
-    on incidents.severity = severity_levels.severity
+    on severity_value.code = severity_levels.severity
 left join postmortems
     on incidents.incident_id = postmortems.incident_id
 """
@@ -320,7 +329,8 @@ def _order(rule: str, later: str, earlier: str) -> Any:
 
 def _in_taxonomy(column: str, seed: str) -> Any:
     return _rule("ExpectColumnValuesToBeInSet", f"{column}_in_taxonomy", "warning",
-                 f"{column} is one of the values defined in the {seed} seed (when set).",
+                 f"{column} is a value some entry of the configured taxonomy claims (reference table {seed}; "
+                 "when set).",
                  column=column, value_set={"$PARAMETER": seed})
 
 
@@ -380,6 +390,51 @@ def _stg_jira_multi_valued() -> list[Any]:
               "Each mapped Jira field holds at most one value (a multi-select, labels, components...): "
               "where it held several, the configured pick (jira.fields.<name>.pick, default first) counted.",
               show_note=True, column="record_note"),
+    ]
+
+
+# Source values no taxonomy entry claims (config taxonomies.*; products: products.catalogue), one
+# row per field and value with how many incidents say it: the warning names `severity 'Level 5'` (in
+# 12 incidents), so the fix (a `values` entry in the config) is obvious. Such values are kept as
+# entered, never dropped (rpt_classification_issues lists the records).
+STG_UNMAPPED_VALUES = """
+with incidents as (
+    select * from intermediate.int_incidents_classified
+),
+unmapped as (
+    select 'severity' as field_name, severity as field_value
+    from incidents where severity is not null and not is_severity_valid
+    union all
+    select 'detection_route', detection_route
+    from incidents where detection_route is not null and not is_detection_route_valid
+    union all
+    select 'cause_category', cause_category
+    from incidents where cause_category is not null and not is_cause_category_valid
+    union all
+    select 'development_category', development_category
+    from incidents where development_category is not null and not is_development_category_valid
+    union all
+    select 'product', product_name
+    from incidents where product_name is not null and product_code = 'unknown'
+)
+select
+    field_name || ' ' || chr(39) || field_value || chr(39) as record_key,
+    cast(null as varchar) as record_url,
+    'in ' || count(*) || ' incident' || case when count(*) = 1 then '' else 's' end as record_note,
+    count(*) as incident_count
+from unmapped
+group by field_name, field_value
+order by field_name, field_value
+"""
+
+
+def _stg_unmapped_values() -> list[Any]:
+    return [
+        _rule("ExpectColumnValuesToBeBetween", "source_values_in_taxonomy", "warning",
+              "Every classification value the source uses is claimed by an entry of the configured "
+              "taxonomy (taxonomies.*.values) or names a configured product; each unclaimed value is "
+              "named with the number of incidents that use it (add it to the config).",
+              column="incident_count", max_value=0, show_note=True),
     ]
 
 
@@ -460,16 +515,25 @@ def _mart_reconciliation() -> list[Any]:
     ]
 
 
+# severity_total: the month's counts over every level configured in taxonomies.severities (the
+# rows of rpt_severity_monthly, whatever the levels are called) plus the unclassified ones. A level
+# missing from rpt_severity_monthly (the taxonomy and the classification out of step) makes it short.
 MART_MONTHLY_TOTALS = """
-with report as (
+with levels as (
+    select product_month_key, sum(incident_count) as level_total
+    from marts.rpt_severity_monthly
+    group by all
+),
+report as (
     select
-        product_month_key,
-        product_code,
-        month_start,
-        incident_count,
-        sev1_incident_count + sev2_incident_count + sev3_incident_count + sev4_incident_count
-            + unclassified_severity_incident_count as severity_total
-    from marts.rpt_reliability_monthly
+        monthly.product_month_key,
+        monthly.product_code,
+        monthly.month_start,
+        monthly.incident_count,
+        coalesce(levels.level_total, 0) + monthly.unclassified_severity_incident_count as severity_total
+    from marts.rpt_reliability_monthly as monthly
+    left join levels
+        on monthly.product_month_key = levels.product_month_key
 ),
 incidents as (
     select product_code, occurred_month as month_start, count(*) as incident_count
@@ -498,7 +562,8 @@ def _mart_monthly_totals() -> list[Any]:
               "rpt_reliability_monthly counts every incident of fct_incidents once, in its "
               "product and month.", column_A="report_incident_count", column_B="mart_incident_count"),
         _rule("ExpectColumnPairValuesToBeEqual", "severity_counts_add_up", "critical",
-              "A month's counts by severity (unclassified included) add up to its incident count.",
+              "A month's counts over the configured severity levels (rpt_severity_monthly), unclassified "
+              "included, add up to its incident count.",
               column_A="severity_total", column_B="report_incident_count",
               ignore_row_if="either_value_is_missing"),
     ]
@@ -564,6 +629,9 @@ VOLUME_MARTS = (
 VOLUME_EXEMPT_MARTS = (
     "rpt_changes_since_last_publication", "rpt_classification_issues", "rpt_overdue_actions",
     "rpt_reminder_messages", "rpt_risk_assignee_load",
+    # product-months x configured levels: fewer levels in the config is fewer rows, not a loss (its
+    # product-months are rpt_reliability_monthly's, compared above)
+    "rpt_severity_monthly",
 )
 # A drop counts only when it is beyond the share *and* at least this many rows: on small counts a
 # share is noise (a product with 3 incidents losing 1 is -33%), while a real loss (a lost
@@ -685,6 +753,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset("stg_incidents", "staging", "warehouse", STG_INCIDENTS, _stg_incidents),
         Dataset("stg_actions", "staging", "warehouse", STG_ACTIONS, _stg_actions),
         Dataset("stg_jira_multi_valued", "staging", "warehouse", STG_JIRA_MULTI_VALUED, _stg_jira_multi_valued),
+        Dataset("stg_unmapped_values", "staging", "warehouse", STG_UNMAPPED_VALUES, _stg_unmapped_values),
         Dataset("stg_risk_records", "staging", "warehouse", STG_RISK_RECORDS, _stg_risk_records),
         Dataset("mart_reconciliation", "marts", "warehouse", MART_RECONCILIATION, _mart_reconciliation),
         Dataset("mart_monthly_totals", "marts", "warehouse", MART_MONTHLY_TOTALS, _mart_monthly_totals),

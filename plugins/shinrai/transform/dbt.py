@@ -80,6 +80,24 @@ def dbt_vars(cfg: config_mod.Config) -> dict[str, Any]:
         "releases_shipped_by": list(cfg.releases.shipped_by),
         "releases_shipped_statuses": list(cfg.releases.shipped_statuses),
         "risk_closed_statuses": list(cfg.risk_records.closed_statuses),
+        **taxonomy_vars(cfg),
+    }
+
+
+def _rows(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Taxonomy entries for dbt: ``values`` renamed ``source_values`` (VALUES is an SQL keyword)."""
+    return [{("source_values" if k == "values" else k): v for k, v in e.items()} for e in entries]
+
+
+def taxonomy_vars(cfg: config_mod.Config) -> dict[str, Any]:
+    """``taxonomies.*`` and ``products.*`` as dbt vars; models/staging/config renders them as tables."""
+    catalogue = [{**{k: v for k, v in p.items() if k != "objectives"}, **(p["objectives"] or {}),
+                  "has_objectives": p["objectives"] is not None} for p in cfg.products.catalogue]
+    return {
+        **{f"taxonomy_{name}": _rows(getattr(cfg.taxonomies, name)) for name in config_mod.TAXONOMY_NAMES},
+        "products_incidents_from": cfg.products.incidents_from,
+        "products_actions_from": cfg.products.actions_from,
+        "products_catalogue": catalogue,
     }
 
 

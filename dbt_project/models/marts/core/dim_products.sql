@@ -1,16 +1,16 @@
--- One row per product from the products seed with its objectives, plus the `unknown` member that
+-- One row per product from config products.catalogue (stg_config__products) with its objectives, plus the `unknown` member that
 -- facts point at when a source names no known product (so no fact row is silently dropped).
 with
 
 products as (
 
-    select * from {{ ref('products') }}
+    select * from {{ ref('stg_config__products') }}
 
 ),
 
 objectives as (
 
-    select * from {{ ref('objectives') }}
+    select * from {{ ref('stg_config__objectives') }}
 
 ),
 

@@ -1,5 +1,5 @@
 -- One row per prevention action: owner, due date, status, completion, overdue and on-time flags
--- as of var as_of_date (DECISIONLOG.md "Overdue").
+-- as of var as_of_date (DECISIONLOG.md "Overdue"). The product comes from config products.actions_from.
 with
 
 actions as (
@@ -16,7 +16,7 @@ postmortems as (
 
 incidents as (
 
-    select * from {{ ref('stg_jira__incidents') }}
+    select * from {{ ref('int_incidents_classified') }}
 
 ),
 
@@ -58,7 +58,16 @@ joined as (
         postmortems.postmortem_key,
         postmortems.incident_id,
         incidents.incident_key,
+        -- config products.actions_from: the action's project key, its own product field, or the
+        -- product of the incident its postmortem is about
+        {% if var('products_actions_from') == 'incident' -%}
+        coalesce(incidents.product_code, 'unknown') as product_code,
+        {%- elif var('products_actions_from') in ('project', 'field') -%}
         coalesce(product_aliases.product_code, 'unknown') as product_code,
+        {%- else -%}
+        {{ exceptions.raise_compiler_error("var products_actions_from must be project, field or incident, got "
+                                           ~ var('products_actions_from')) }}
+        {%- endif %}
         people.person_id as owner_person_id,
         people.email as owner_email,
         people.display_name as owner_display_name,
@@ -72,7 +81,8 @@ joined as (
     left join incidents
         on postmortems.incident_id = incidents.incident_id
     left join product_aliases
-        on lower(trim(actions.project_key)) = product_aliases.product_alias
+        on lower(trim({{ 'actions.product_name' if var('products_actions_from') == 'field'
+                         else 'actions.project_key' }})) = product_aliases.product_alias
     left join people
         on actions.assignee_account_id = people.jira_account_id
     left join due_date_changes

@@ -1,8 +1,11 @@
 -- Record x problem: every incident whose level, detection route, cause or development category is
--- missing or outside the taxonomy seeds, whose product is unknown, or whose lifecycle timestamps
--- are out of order; every prevention action (not cancelled) without a due date; and every release
--- whose calendar type is in no configured release type (config taxonomies.release_types). Cause and
--- development category are decided when an incident closes, so their absence is a problem only once it is done.
+-- missing or a value no entry of the configured taxonomy claims (config taxonomies.*), whose product
+-- is unknown, or whose lifecycle timestamps are out of order; every prevention action (not cancelled)
+-- without a due date; every incident or action whose one-value field held several values (the
+-- staging column multi_valued_fields, one row per field); and every release whose calendar type is in
+-- no configured release type (config taxonomies.release_types). Cause and development category are
+-- decided when an incident closes, so their absence is a problem only once it is done.
+-- value_record_count: how many records share the problem and the value (`Level 5` in 12 incidents).
 with
 
 incidents as (
@@ -26,6 +29,24 @@ releases as (
 release_types as (
 
     select * from {{ ref('int_release_types_configured') }}
+
+),
+
+incident_fields as (
+
+    select
+        incident_id,
+        unnest(coalesce(multi_valued_fields, [])) as field_name
+    from {{ ref('int_incidents_classified') }}
+
+),
+
+action_fields as (
+
+    select
+        action_id,
+        unnest(coalesce(multi_valued_fields, [])) as field_name
+    from {{ ref('stg_jira__actions') }}
 
 ),
 
@@ -76,6 +97,9 @@ incident_problems as (
             case when recovered_at < occurred_at then 'recovered_at before occurred_at' end
         )
     from incidents where not timestamps_in_order
+    union all
+    select distinct incident_id, 'multi_valued_field', field_name, cast(null as varchar)
+    from incident_fields
 
 ),
 
@@ -115,6 +139,22 @@ action_rows as (
         created_at
     from actions
     where due_date is null and not is_cancelled
+    union all
+    select distinct
+        'prevention_action',
+        actions.action_id,
+        actions.action_key,
+        'multi_valued_field',
+        action_fields.field_name,
+        cast(null as varchar),
+        actions.product_code,
+        actions.status_name,
+        actions.owner_person_id,
+        cast(null as date),
+        actions.created_at
+    from action_fields
+    inner join actions
+        on action_fields.action_id = actions.action_id
 
 ),
 
@@ -152,7 +192,8 @@ unioned as (
 final as (
 
     select
-        record_type || ':' || record_id || ':' || problem as issue_key,
+        record_type || ':' || record_id || ':' || problem
+            || case when problem = 'multi_valued_field' then ':' || field_name else '' end as issue_key,
         record_type,
         record_id,
         record_key,
@@ -164,8 +205,11 @@ final as (
                 then field_name || ' is empty'
             when problem like 'unknown_%'
                 then field_name || ' ' || coalesce('''' || field_value || '''', 'null') || ' is not in the taxonomy'
+            when problem = 'multi_valued_field'
+                then field_name || ' holds several values; the configured pick counts'
             else field_value
         end as detail,
+        count(*) over (partition by record_type, problem, field_name, field_value) as value_record_count,
         product_code,
         status_name,
         owner_person_id,

@@ -1,4 +1,5 @@
--- Product x month (reporting time zone): incident counts by severity; median, p90 and mean of
+-- Product x month (reporting time zone): incident counts (major levels, unclassified; by level:
+-- rpt_severity_monthly); median, p90 and mean of
 -- every response stage, each with the n behind it; impact; postmortem and action timeliness;
 -- open overdue actions at month end; change failure rate; release-freeze hours.
 -- Definitions: DECISIONLOG.md (clocks, months, attribution, overdue, change failure rate).
@@ -35,16 +36,22 @@ freezes as (
 
 ),
 
+major_levels as (
+
+    select severity from {{ ref('stg_config__severities') }}
+    where is_major
+
+),
+
 incident_stats as (
 
     select
         product_code,
         occurred_month as month_start,
         count(*) as incident_count,
-        count(*) filter (where severity = 'SEV1') as sev1_incident_count,
-        count(*) filter (where severity = 'SEV2') as sev2_incident_count,
-        count(*) filter (where severity = 'SEV3') as sev3_incident_count,
-        count(*) filter (where severity = 'SEV4') as sev4_incident_count,
+        -- the levels flagged major in config taxonomies.severities (counts by level: rpt_severity_monthly)
+        count(*) filter (where is_severity_valid and severity in (select severity from major_levels))
+            as major_incident_count,
         count(*) filter (where not is_severity_valid) as unclassified_severity_incident_count,
         count(*) filter (where is_change_related) as change_related_incident_count,
         {%- for stage in ['detect', 'acknowledge', 'mitigate', 'recover'] %}
@@ -208,10 +215,7 @@ joined as (
         spine.month_start,
         spine.is_month_closed,
         coalesce(incident_stats.incident_count, 0) as incident_count,
-        coalesce(incident_stats.sev1_incident_count, 0) as sev1_incident_count,
-        coalesce(incident_stats.sev2_incident_count, 0) as sev2_incident_count,
-        coalesce(incident_stats.sev3_incident_count, 0) as sev3_incident_count,
-        coalesce(incident_stats.sev4_incident_count, 0) as sev4_incident_count,
+        coalesce(incident_stats.major_incident_count, 0) as major_incident_count,
         coalesce(incident_stats.unclassified_severity_incident_count, 0) as unclassified_severity_incident_count,
         coalesce(incident_stats.change_related_incident_count, 0) as change_related_incident_count,
         {%- for stage in ['detect', 'acknowledge', 'mitigate', 'recover'] %}
