@@ -367,25 +367,24 @@ class ReportBuilder:
 
     # -- severity: the one place that reads severities (see _severity_counts) ------------------
     def _major_incidents(self, figures: Figures, scope: str, m: date) -> int:
-        """Incidents of the two most severe levels (rpt_report_figures.major_incident_count)."""
+        """Incidents of the levels the configuration flags major (rpt_report_figures.major_incident_count)."""
         return figures.count(scope, "major_incident_count", m)
 
     def _severity_counts(self, months: list[date]) -> list[dict[str, Any]]:
-        """Incidents per month and severity level, every level of the taxonomy (most severe first, zero
-        months included) then the unclassified ones (severity missing or outside the taxonomy, level
-        null). Reads ``severity_levels`` (severity, severity_rank, name_en, name_ja) and
-        ``fct_incidents`` (occurred_month, severity, is_severity_valid)."""
-        if not self.db.has_table("severity_levels"):
+        """Incidents per month and configured severity level (most severe first, zero months
+        included), then the unclassified ones (severity missing or outside the taxonomy, level null).
+        Reads ``severity_levels`` (labels), ``rpt_severity_monthly`` (counts per level) and
+        ``rpt_reliability_monthly.unclassified_severity_incident_count``: every count is dbt's."""
+        if not self.db.has_table("severity_levels") or not self.db.has_table("rpt_severity_monthly"):
             return []
         return self.db.rows(
-            "with levels as (select severity, severity_rank, name_en, name_ja from severity_levels), "
-            "counts as (select occurred_month, case when is_severity_valid then severity end as severity, "
-            "count(*) as n from fct_incidents where occurred_month between ? and ? group by all) "
-            "select levels.severity, levels.severity_rank, levels.name_en, levels.name_ja, "
-            "counts.occurred_month as month_start, counts.n "
-            "from levels left join counts on counts.severity = levels.severity "
-            "union all select null, null, null, null, occurred_month, n from counts where severity is null "
-            "order by severity_rank nulls last", [months[0], months[-1]])
+            "select levels.severity, levels.severity_rank, levels.name_en, levels.name_ja, counts.month_start, "
+            "sum(counts.incident_count) as n "
+            "from severity_levels as levels join rpt_severity_monthly as counts on counts.severity = levels.severity "
+            "where counts.month_start between ? and ? group by all "
+            "union all select null, null, null, null, month_start, sum(unclassified_severity_incident_count) "
+            "from rpt_reliability_monthly where month_start between ? and ? group by all "
+            "order by severity_rank nulls last", [months[0], months[-1], months[0], months[-1]])
 
     def _incidents_by_severity(self, months: list[date]) -> dict[str, Any]:
         rows = self._severity_counts(months)

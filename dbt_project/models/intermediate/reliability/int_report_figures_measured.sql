@@ -56,13 +56,13 @@ incidents_published as (
 
 detection_routes as (
 
-    select * from {{ ref('detection_routes') }}
+    select * from {{ ref('stg_config__detection_routes') }}
 
 ),
 
 severity_levels as (
 
-    select * from {{ ref('severity_levels') }}
+    select * from {{ ref('stg_config__severities') }}
 
 ),
 
@@ -72,7 +72,7 @@ incidents as (
         incidents_published.*,
         coalesce(detection_routes.is_automated, false) as is_automated,
         -- major: the two most severe levels of the severity taxonomy
-        coalesce(severity_levels.severity_rank <= 2, false) as is_major
+        coalesce(severity_levels.is_major, false) as is_major
     from incidents_published
     left join detection_routes
         on incidents_published.detection_route = detection_routes.detection_route
