@@ -266,12 +266,16 @@ person_slack as (
 joined as (
 
     select
-        person_slack.person_id,
+        -- a person is named by their e-mail wherever one of their accounts shows it (a Jira e-mail
+        -- hidden by profile visibility but shown by the Slack profile matched by name gives the same
+        -- person_id as a site where Jira shows it), else by the account that names them
         coalesce(
-            jira_keyed.email, notion_keyed.email,
-            -- a name match does not give the person the Slack e-mail: the source hid it
-            case when person_slack.matched_by in ('email', 'slack_only') then slack_keyed.email end
-        ) as email,
+            'email:' || coalesce(jira_keyed.email, notion_keyed.email, slack_keyed.email),
+            person_slack.person_id
+        ) as person_id,
+        -- the Slack profile's e-mail, visible to every member of the workspace, fills one a source hid
+        -- (slack_matched_by says how the Slack account was found)
+        coalesce(jira_keyed.email, notion_keyed.email, slack_keyed.email) as email,
         coalesce(jira_keyed.display_name, slack_keyed.real_name, notion_keyed.display_name) as display_name,
         jira_keyed.account_id as jira_account_id,
         notion_keyed.user_id as notion_user_id,
