@@ -29,6 +29,10 @@ OTHER_SHAPES = [name for name in SHAPES if name != "default"]
 # bookkeeping of a run, not of the organisation
 RUN_COLUMNS = re.compile(r"^(first_|last_)?(extracted|loaded|built|published|ingested)_at$|^(build|run)_id$|"
                          r"invocation_id$|^_|^dbt_")
+# how a person's Slack account was found (e-mail, or a display name where the source hid the e-mail):
+# an audit of the representation, not a fact of the organisation; the person, their e-mail and their
+# Slack account are compared
+MATCH_AUDIT_COLUMNS = {("dim_people", "slack_matched_by")}
 KEY = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")
 REPORTING_TZ = ZoneInfo(yaml.safe_load((PROJECT_ROOT / "config" / "shinrai.yaml").read_text())["reporting"]["timezone"])
 DATE_PICKER_COLUMNS = {"introduced": ("fct_incidents", "introduced_at")}
@@ -106,7 +110,8 @@ def _rows(run, table: str, date_columns: set[str]) -> tuple[list[str], list[tupl
     with _connect(run) as con:
         cols = [c for c, in con.execute(
             "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ? "
-            "order by ordinal_position", [table]).fetchall() if not RUN_COLUMNS.search(c)]
+            "order by ordinal_position", [table]).fetchall()
+            if not RUN_COLUMNS.search(c) and (table, c) not in MATCH_AUDIT_COLUMNS]
         data = con.execute(f"select {', '.join(cols)} from marts.{table}").fetchall()  # noqa: S608 - our names
     out = []
     for row in data:
