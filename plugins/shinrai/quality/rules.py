@@ -632,6 +632,10 @@ VOLUME_EXEMPT_MARTS = (
     # product-months x configured levels: fewer levels in the config is fewer rows, not a loss (its
     # product-months are rpt_reliability_monthly's, compared above)
     "rpt_severity_monthly",
+    # the report's figures and breakdowns re-read rpt_reliability_monthly, its snapshots and
+    # fct_incidents (compared above) per month and scope; the ageing buckets are a work list (overdue
+    # actions closing is the point)
+    "rpt_report_figures", "rpt_report_breakdowns", "rpt_overdue_action_ageing",
 )
 # A drop counts only when it is beyond the share *and* at least this many rows: on small counts a
 # share is noise (a product with 3 incidents losing 1 is -33%), while a real loss (a lost
