@@ -368,19 +368,27 @@ with issues as (
     select postmortem_key, postmortem_id, multi_valued_fields from staging.stg_jira__postmortems
     union all
     select action_key, action_id, multi_valued_fields from staging.stg_jira__actions
+),
+-- only the issues with a field that held several values: the raw payloads (for the link) are read
+-- for those alone, never hashed whole (at 100x sandbox scale that join ran DuckDB out of memory)
+flagged as (
+    select * from issues where len(multi_valued_fields) > 0
+),
+raw as (
+    select source_id, payload from jira.raw.incidents where source_id in (select issue_id from flagged)
+    union all
+    select source_id, payload from jira.raw.postmortems where source_id in (select issue_id from flagged)
+    union all
+    select source_id, payload from jira.raw.actions where source_id in (select issue_id from flagged)
 )
 select
-    issues.issue_key as record_key,
-    {_jira_browse_url('raw.payload', 'issues.issue_key')} as record_url,
+    flagged.issue_key as record_key,
+    {_jira_browse_url('raw.payload', 'flagged.issue_key')} as record_url,
     -- the logical fields (jira.fields) that held several values; the configured pick counted
-    nullif(array_to_string(issues.multi_valued_fields, ', '), '') as record_note
-from issues
-left join (
-    select source_id, payload from jira.raw.incidents
-    union all select source_id, payload from jira.raw.postmortems
-    union all select source_id, payload from jira.raw.actions
-) as raw
-    on issues.issue_id = raw.source_id
+    array_to_string(flagged.multi_valued_fields, ', ') as record_note
+from flagged
+left join raw
+    on flagged.issue_id = raw.source_id
 """
 
 
