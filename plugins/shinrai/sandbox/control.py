@@ -40,6 +40,14 @@ class Controls:
                 return Response(200, self.sb.set_faults(**body).to_dict())
             if path == "/_sandbox/mutate" and m == "POST":
                 return Response(200, self.sb.mutate(**body))
+            if path == "/_sandbox/tokens" and m == "POST":  # {"server": "slack", "scopes": [...]} or
+                kind = body.get("server")                       # {"server": "notion", "unshared": [...]}
+                if kind == "slack" and isinstance(body.get("scopes"), list):
+                    return Response(200, {"token": self.sb.slack_token(body["scopes"])})
+                if kind == "notion" and isinstance(body.get("unshared", []), list):
+                    return Response(200, {"token": self.sb.notion_token(body.get("unshared", []))})
+                return Response(400, {"error": 'expected {"server": "slack", "scopes": [...]} or '
+                                               '{"server": "notion", "unshared": [...]}'})
             if path == "/_sandbox/posted" and m == "GET":
                 return Response(200, self.sb.posted_messages)
             if path == "/_sandbox/comments" and m == "GET":

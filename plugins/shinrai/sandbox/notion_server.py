@@ -74,6 +74,7 @@ class NotionApp:
         # other pages this organisation shape serves (e.g. the pages a relation points at): each
         # provider returns a page id's whole page object, or None (see :meth:`whole_page`)
         self.page_providers: list[Callable[[str], dict | None]] = []
+        self._unshared: frozenset[str] = frozenset()  # of the request being answered (under the state lock)
 
     @property
     def org(self):
@@ -104,13 +105,17 @@ class NotionApp:
     def handle(self, req: Request) -> Response:
         auth = req.header("Authorization") or ""
         token = (self.state.credentials.get("notion") or {}).get("token", NOTION_TOKEN)
-        if auth != f"Bearer {token}":
+        given = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        if given != token and given not in self.state.notion_tokens:
             return error(401, "unauthorized", "API token is invalid.")
         if not req.header("Notion-Version"):
             return error(400, "missing_version", "Notion-Version header failed validation: Notion-Version header "
                                                  "should be defined, instead was `undefined`.")
         path = req.path.rstrip("/")
         with self.state.lock:
+            # the databases this integration was not given (••• > Connections): as on Notion, they and
+            # their data sources and pages are answered object_not_found, as if they did not exist
+            self._unshared = self.state.notion_tokens.get(given or "", frozenset())
             return self._route(req, path)
 
     def _route(self, req: Request, path: str) -> Response:
@@ -161,9 +166,11 @@ class NotionApp:
                 for x in org.releases]
 
     def _shared(self, data_source: str | None) -> bool:
-        """The Jira issues database exists only on a workspace whose links are relations."""
+        """The data source exists and is shared with the requesting integration. The Jira issues
+        database exists only on a workspace whose links are relations."""
         return data_source in DATA_SOURCES and (DATA_SOURCES[data_source][0] != "issues"
-                                                or self.org.shape.related_as == "relation")
+                                                or self.org.shape.related_as == "relation") \
+            and DATA_SOURCES[data_source][1] not in self._unshared
 
     def database(self, oid: str | None, raw: str) -> Response:
         if oid not in DATABASES or not self._shared(DATABASES[oid]):
@@ -221,8 +228,18 @@ class NotionApp:
                 return page
         return None
 
-    def page(self, oid: str | None, raw: str) -> Response:
+    def _visible_page(self, oid: str | None) -> dict | None:
+        """:meth:`whole_page`, or None when its database is not shared with the requesting integration."""
         page = self.whole_page(oid)
+        if page is not None and self._unshared:
+            parent = page.get("parent") or {}
+            if parent.get("database_id") in self._unshared or parent.get("data_source_id") in {
+                    ds for ds, (_k, db, _t) in DATA_SOURCES.items() if db in self._unshared}:
+                return None
+        return page
+
+    def page(self, oid: str | None, raw: str) -> Response:
+        page = self._visible_page(oid)
         if page is not None:
             return ok(truncate_page(page))
         return error(404, "object_not_found", f"Could not find page with ID: {raw}. Make sure the relevant pages "
@@ -230,7 +247,7 @@ class NotionApp:
 
     def page_property(self, req: Request, oid: str | None, raw: str, property_id: str) -> Response:
         """``GET /v1/pages/{page_id}/properties/{property_id}``: the whole value, paginated."""
-        page = self.whole_page(oid)
+        page = self._visible_page(oid)
         if page is None:
             return error(404, "object_not_found", f"Could not find page with ID: {raw}. Make sure the relevant "
                                                   "pages and databases are shared with your integration.")

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from types import TracebackType
 
@@ -18,7 +18,7 @@ from .jira_server import JIRA_EMAIL, JIRA_TOKEN, JiraApp
 from .manifest import build_manifest
 from .model import Org
 from .mutate import mutate as mutate_org
-from .notion_server import NOTION_TOKEN, NotionApp
+from .notion_server import NOTION_TOKEN, NotionApp, norm_id
 from .org import REFERENCE_ANCHOR, generate_org
 from .shapes import Shape, get_shape, single_project_keys
 from .slack_server import SLACK_TOKEN, SlackApp
@@ -109,6 +109,29 @@ class Sandbox:
     @property
     def credentials(self) -> dict[str, dict[str, str]]:
         return {server: dict(values) for server, values in self.state.credentials.items()}
+
+    def slack_token(self, scopes: Iterable[str]) -> str:
+        """A new Slack bot token the workspace accepts, granted exactly ``scopes`` (the default token
+        has ``slack_server.DEFAULT_SCOPES``): its answers name them in ``x-oauth-scopes``, and a method
+        needing another answers ``missing_scope`` with ``needed`` and ``provided``."""
+        with self.state.lock:
+            token = f"sandbox-slack-token-{len(self.state.slack_tokens) + 1}"
+            self.state.slack_tokens[token] = tuple(dict.fromkeys(str(s).strip() for s in scopes if str(s).strip()))
+        return token
+
+    def notion_token(self, unshared: Iterable[str] = ()) -> str:
+        """A new Notion integration token the workspace accepts, to which the databases ``unshared``
+        (ids) were not shared: they, their data sources and their pages answer 404 ``object_not_found``."""
+        ids = set()
+        for raw in unshared:
+            oid = norm_id(str(raw))
+            if oid is None:
+                raise ValueError(f"not a Notion id: {raw!r}")
+            ids.add(oid)
+        with self.state.lock:
+            token = f"sandbox-notion-token-{len(self.state.notion_tokens) + 1}"
+            self.state.notion_tokens[token] = frozenset(ids)
+        return token
 
     # ------------------------------------------------------------ inspection and control
     def manifest(self) -> dict:

@@ -18,6 +18,20 @@ from .state import SandboxState
 from .timefmt import slack_ts
 
 SLACK_TOKEN = "sandbox-slack-token"
+# The bot token scopes of SLACK_TOKEN (and of a token given in Sandbox(credentials=...)): every scope the
+# pipeline and the chaser use. Sandbox.slack_token(scopes) registers a token with fewer.
+DEFAULT_SCOPES = ("channels:read", "channels:history", "groups:read", "groups:history", "im:read", "im:write",
+                  "im:history", "users:read", "users:read.email", "chat:write")
+# the scope each method needs, by kind of conversation where it depends on one (the spec's
+# `security` lists these alternatives: slack_web_openapi_v2.json); None: no scope
+_BY_KIND = {
+    "read": {"public": "channels:read", "private": "groups:read", "im": "im:read", "mpim": "mpim:read"},
+    "history": {"public": "channels:history", "private": "groups:history", "im": "im:history",
+                "mpim": "mpim:history"},
+}
+_LIST_TYPES = {"public_channel": "public", "private_channel": "private", "im": "im", "mpim": "mpim"}
+_FIXED_SCOPE = {"auth.test": None, "users.list": "users:read", "users.info": "users:read",
+                "chat.postMessage": "chat:write", "chat.update": "chat:write", "conversations.open": "im:write"}
 WEBHOOK_CHANNEL = "reliability"  # where incoming webhooks post (the reliability team channel)
 HISTORY_DEFAULT_LIMIT = 100
 HISTORY_MAX_LIMIT = 999
@@ -46,6 +60,32 @@ def _unb64(cursor: str, prefix: str) -> str | None:
 
 def _truthy(v: object) -> bool:
     return str(v).lower() in ("1", "true", "yes")
+
+
+def _accepted(method: str) -> tuple[str, ...]:
+    """What ``x-accepted-oauth-scopes`` says for a method: any one of these scopes lets it run."""
+    if method in _FIXED_SCOPE:
+        scope = _FIXED_SCOPE[method]
+        return (scope,) if scope else ()
+    if method in ("conversations.history", "conversations.replies"):
+        return tuple(_BY_KIND["history"].values())
+    if method in ("conversations.list", "conversations.info"):
+        return tuple(_BY_KIND["read"].values())
+    return ()
+
+
+def _without_emails(resp: Response) -> Response:
+    """users.list / users.info for a token without users:read.email: profiles carry no ``email``."""
+    body = resp.body
+    if not isinstance(body, dict) or not body.get("ok"):
+        return resp
+    def strip(user: dict) -> dict:
+        return {**user, "profile": {k: v for k, v in (user.get("profile") or {}).items() if k != "email"}}
+    if "members" in body:
+        body = {**body, "members": [strip(u) for u in body["members"]]}
+    if "user" in body:
+        body = {**body, "user": strip(body["user"])}
+    return Response(resp.status, body, resp.headers, resp.content_type)
 
 
 def _ok(body: dict) -> Response:
@@ -117,7 +157,8 @@ class SlackApp:
         token = auth[7:] if auth.startswith("Bearer ") else p.get("token")
         if not token:
             return _fail("not_authed")
-        if token != (self.state.credentials.get("slack") or {}).get("token", SLACK_TOKEN):
+        scopes = self.scopes_of(token)
+        if scopes is None:
             return _fail("invalid_auth")
         handlers = {
             "auth.test": self.auth_test, "conversations.list": self.conversations_list,
@@ -130,7 +171,44 @@ class SlackApp:
         if fn is None:
             return _fail("unknown_method")
         with self.state.lock:
-            return fn(p)
+            needed = self.needed_scope(method, p, scopes)
+            if needed is not None and needed not in scopes:
+                resp = _fail("missing_scope", needed=needed, provided=",".join(scopes))
+            else:
+                resp = fn(p)
+                if method in ("users.list", "users.info") and "users:read.email" not in scopes:
+                    resp = _without_emails(resp)
+        # as Slack: every answer to a valid token names the token's scopes, and those the method accepts
+        resp.headers = {**resp.headers, "x-oauth-scopes": ",".join(scopes),
+                        "x-accepted-oauth-scopes": ",".join(_accepted(method))}
+        return resp
+
+    # ------------------------------------------------------------ scopes
+    def scopes_of(self, token: str) -> tuple[str, ...] | None:
+        """The token's scopes, or None when the workspace does not know the token."""
+        if token == (self.state.credentials.get("slack") or {}).get("token", SLACK_TOKEN):
+            return DEFAULT_SCOPES
+        return self.state.slack_tokens.get(token)
+
+    def _kind(self, ref: object) -> str | None:
+        s = str(ref or "")
+        c = self.state.content.by_id.get(s)
+        if c is not None:
+            return "private" if c.is_private else "public"
+        return "im" if s.startswith("D") else None
+
+    def needed_scope(self, method: str, p: dict, scopes: tuple[str, ...] = ()) -> str | None:
+        """The scope this call needs, or None. ``conversations.list`` needs the read scope of every type
+        it asks for: the first of them the token lacks (``scopes``), else the first."""
+        if method in _FIXED_SCOPE:
+            return _FIXED_SCOPE[method]
+        if method == "conversations.list":
+            types = [t.strip() for t in str(p.get("types") or "public_channel").split(",") if t.strip()]
+            wanted = [_BY_KIND["read"][_LIST_TYPES[t]] for t in types if t in _LIST_TYPES]
+            return next((s for s in wanted if s not in scopes), wanted[0] if wanted else None)
+        family = "history" if method in ("conversations.history", "conversations.replies") else "read"
+        kind = self._kind(p.get("channel"))
+        return _BY_KIND[family][kind] if kind else None
 
     # ------------------------------------------------------------ objects
     def auth_test(self, p: dict) -> Response:

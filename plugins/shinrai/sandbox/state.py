@@ -40,6 +40,10 @@ class SandboxState:
     # what the servers accept: {"jira": {"email", "token"}, "notion": {"token"}, "slack": {"token"}};
     # a missing entry means the server's default (JIRA_TOKEN, NOTION_TOKEN, SLACK_TOKEN)
     credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+    # tokens registered on top of the credentials (Sandbox.slack_token, Sandbox.notion_token): a Slack
+    # token -> its scopes; a Notion integration token -> the database ids not shared with it
+    slack_tokens: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    notion_tokens: dict[str, frozenset[str]] = field(default_factory=dict)
     text_targets: dict[str, dict[str, str]] | None = None  # planted_text.targets(), chosen once
 
     def __post_init__(self) -> None:
