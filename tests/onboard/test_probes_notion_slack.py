@@ -60,7 +60,7 @@ def _conn(kind: str, url: str, token: str) -> str:
     return json.dumps({"conn_type": "notion", "host": url, "password": token})
 
 
-def _config(site: Site, name: str = "", **changes: str) -> config_mod.Config:
+def _config(site: Site, name: str = "", **changes: object) -> config_mod.Config:
     """The shipped configuration, with ``changes`` (dotted key -> value) in a copy."""
     if not changes:
         return config_mod.load(PROJECT_ROOT / "config" / "shinrai.yaml")
@@ -69,7 +69,7 @@ def _config(site: Site, name: str = "", **changes: str) -> config_mod.Config:
         *path, last = dotted.split(".")
         node = tree
         for part in path:
-            node = node[part]
+            node = node[int(part)] if part.isdigit() else node[part]
         node[last] = value
     path = site.tmp / f"{name or 'changed'}.yaml"
     path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
@@ -151,3 +151,20 @@ def test_notion_rejecting_the_token(site: Site) -> None:
     assert error.key == "connection checkns_notion_wrong"
     assert "401" in error.line() and "connection checkns_notion_wrong" in error.line()
     assert report.counts == []
+
+
+def test_calendar_values_no_release_type_claims_are_counted(site: Site) -> None:
+    config = _config(site, "release-types", **{"taxonomies.release_types.1.values": ["Emergency"]})
+    report = notion_probe.probe(config, NotionHook())
+    assert _errors(report) == []  # kept and flagged by dbt: a warning
+    [warning] = [f for f in report.findings if f.key == "taxonomies.release_types"]
+    hotfixes = sum(1 for r in site.sandbox.org.releases if not r.trashed and r.kind == "Hotfix")
+    assert warning.level == "warning" and hotfixes > 0
+    assert f"'Hotfix' ({hotfixes} pages)" in warning.problem
+
+
+def test_a_misspelled_release_channel(site: Site) -> None:
+    report = slack_probe.probe(_config(site, "channel", **{"slack.release_channel": "release-anounce"}), SlackHook())
+    [error] = _errors(report)
+    assert error.key == "slack.release_channel"
+    assert "no channel named 'release-anounce'" in error.line() and "did you mean 'release-announce'" in error.line()
