@@ -90,7 +90,12 @@ def probe(config: Config, hook: Any) -> SourceReport:
     def has(scope: str) -> bool:
         return granted is None or scope in granted
 
-    channels = _channels(hook, has("channels:read"), has("groups:read"))
+    try:
+        channels = _channels(hook, has("channels:read"), has("groups:read"))
+    except SourceUnavailable as exc:
+        channels = []
+        report.findings.append(Finding(SOURCE, conn, f"cannot list channels ({exc.cause})",
+                                       "the channels and their messages were not checked", "warning"))
     wanted = [c for c in channels
               if config.incident_channel_pattern.search(c.get("name", "")) or c.get("name") == config.release_channel]
     known = bool(channels)
@@ -137,10 +142,7 @@ def _channels(hook: Any, public: bool, private: bool) -> list[dict[str, Any]]:
     types = ",".join(t for t, ok in (("public_channel", public), ("private_channel", private)) if ok)
     if not types:
         return []
-    try:
-        channels, _ = _paged(hook, "conversations_list", "channels", limit=CHANNELS_PAGE, types=types)
-    except SourceUnavailable:
-        return []
+    channels, _ = _paged(hook, "conversations_list", "channels", limit=CHANNELS_PAGE, types=types)
     return [c for c in channels if isinstance(c, dict) and c.get("id")]
 
 
