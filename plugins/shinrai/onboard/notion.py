@@ -129,7 +129,7 @@ def _probe_database(config: Config, hook: Any, stream: str, db: NotionDatabase, 
             report.findings.append(Finding(
                 SOURCE, f"{key}.properties.{logical}",
                 problem + (f" (sample value {sample!r})" if sample else ""),
-                "map a property of a type that can carry it (README 'Notion property types'), or leave the key "
+                "map a property of a type that can carry it (README 'Notion properties'), or leave the key "
                 "out if it is optional"))
         for logical, sample in tally.samples.items():
             report.samples.setdefault(f"{key}.properties.{logical}", sample)
