@@ -40,6 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "AIRFLOW_CONN_CHECKNS_NOTION_WRONG": _conn("notion", sb.notion_url, "not-the-token"),
         "AIRFLOW_CONN_CHECKNS_SLACK_NO_HISTORY": _conn(
             "slack", sb.slack_url, sb.slack_token([s for s in DEFAULT_SCOPES if s != "channels:history"])),
+        "AIRFLOW_CONN_CHECKNS_SLACK_WRONG": _conn("slack", sb.slack_url, "not-the-token"),
         "SHINRAI_HOME": str(tmp / "home"),
     }
     with pytest.MonkeyPatch.context() as mp:
@@ -168,3 +169,10 @@ def test_a_misspelled_release_channel(site: Site) -> None:
     [error] = _errors(report)
     assert error.key == "slack.release_channel"
     assert "no channel named 'release-anounce'" in error.line() and "did you mean 'release-announce'" in error.line()
+
+
+def test_slack_rejecting_the_token(site: Site) -> None:
+    report = slack_probe.probe(_config(site), SlackHook(slack_conn_id="checkns_slack_wrong"))
+    [error] = _errors(report)
+    assert error.key == "connection checkns_slack_wrong" and "invalid_auth" in error.problem
+    assert report.counts == []
