@@ -50,16 +50,18 @@ def test_misspelled_field_names_the_key_and_the_field_meant(check, shipped_confi
     assert result.returncode == 1, result.stdout + result.stderr
     lines = _lines(result.stdout, "jira.fields.severity")
     assert len(lines) == 1 and lines[0].startswith("error"), result.stdout
-    assert f"did you mean '{right}' (customfield_" in lines[0]
+    assert f"-> set jira.fields.severity to '{right}' (customfield_" in lines[0]
 
 
 def test_field_of_a_type_that_cannot_carry_the_meaning(check, shipped_config, write_config) -> None:
+    right = shipped_config["jira"]["fields"]["occurred_at"]
     shipped_config["jira"]["fields"]["occurred_at"] = "Summary"  # text: not a timestamp
     result = check("--source", "jira", env={"SHINRAI_CONFIG": write_config(shipped_config)})
     assert result.returncode == 1, result.stdout + result.stderr
     lines = _lines(result.stdout, "jira.fields.occurred_at")
     assert len(lines) == 1 and lines[0].startswith("error"), result.stdout
     assert "'Summary' is a string field; a timestamp needs a datetime or date field" in lines[0]
+    assert f"-> set jira.fields.occurred_at to '{right}' (customfield_" in lines[0]  # the field meant
 
 
 def test_unmapped_severity_in_the_data(check, shipped_config, write_config, site: Sandbox) -> None:

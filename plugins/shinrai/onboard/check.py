@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import sys
 from dataclasses import asdict
 from typing import Any, TextIO
@@ -82,13 +83,18 @@ def probe_source(config: Config, source: str) -> SourceReport:
 
 def run(sources: tuple[str, ...] = SOURCES, as_json: bool = False, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    # a retried request is the finding's own business: no retry warnings between the lines
+    logging.getLogger("shinrai.hooks.retry").setLevel(logging.ERROR)
     from shinrai import config as config_mod
 
     try:
         config = config_mod.load()
     except ConfigError as exc:
-        reports = [SourceReport("config", [Finding("config", key, problem, f"fix it in {paths().config_file}")
-                                           for key, problem in exc.problems])]
+        where = paths().config_file
+        reports = [SourceReport("config", [
+            Finding("config", key, problem, f"fix it in {where}" if where.exists() else
+                    "point SHINRAI_CONFIG at your configuration file (a copy of config/shinrai.yaml)")
+            for key, problem in exc.problems])]
         code = 2
     else:
         reports = [probe_source(config, source) for source in sources]
@@ -133,20 +139,19 @@ def _print(reports: list[SourceReport], out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    # findings and samples are plain lines (never wrapped: people grep and copy them)
+    # what was read, then the problems (errors first), one plain line each: never wrapped, people
+    # grep and copy them
+    for r in reports:
+        for key, sample in r.samples.items():
+            print(f"{'read':<7} {key}: {sample}", file=out)
     order = {"error": 0, "warning": 1, "info": 2}
     findings = sorted((f for r in reports for f in r.findings), key=lambda f: order[f.level])
     for f in findings:
         print(f.line(), file=out)
-    for r in reports:
-        for key, sample in r.samples.items():
-            print(f"{'read':<7} {key}: {sample}", file=out)
     counts: list[StreamCount] = [c for r in reports for c in r.counts]
     if counts:
         console = Console(file=out, width=100, highlight=False, soft_wrap=False)
-        table = Table(title="what a first full load reads", title_justify="left",
-                      caption="paced: the least time it takes under the published rate limits (pacing on)",
-                      caption_justify="left")
+        table = Table(title="what a first full load reads", title_justify="left")
         for name, justify in (("source", "left"), ("stream", "left"), ("records", "right"), ("requests", "right"),
                               ("paced", "right")):
             table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -157,6 +162,8 @@ def _print(reports: list[SourceReport], out: TextIO) -> None:
         table.add_section()
         table.add_row("total", "", f"{total['records']:,}", f"{total['requests']:,}", _duration(total["seconds_paced"]))
         console.print(table)
+        print("paced: the least time it takes under the published rate limits, pacing on (answers take "
+              "time on top)", file=out)
     errors = sum(f.level == "error" for f in findings)
     warnings = sum(f.level == "warning" for f in findings)
     checked = ", ".join(r.source for r in reports)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from shinrai.config import Config, ConfigError
 from shinrai.extract.jira import CATEGORY_LOGICAL_FIELDS, FieldMap, field_type, reader_for
 from shinrai.hooks.pacing import JIRA_LIMIT, paced_seconds
-from shinrai.hooks.retry import SourceUnavailable
+from shinrai.hooks.retry import SourceUnavailable, host_of
 from shinrai.onboard.findings import Finding, SourceReport, StreamCount
 from shinrai.settings import paths
 
@@ -57,7 +57,11 @@ def probe(config: Config, hook: JiraHook) -> SourceReport:
         me = hook.call(hook.client.myself)
         catalogue = hook.call(hook.client.fields)
     except (SourceUnavailable, ValueError) as exc:
-        report.findings.append(Finding(SOURCE, conn_key, str(exc), connection_fix(config.jira_conn_id)))
+        problem = str(exc)
+        host = host_of(hook.site_url()) if not isinstance(exc, ValueError) else ""
+        if host and host not in problem:
+            problem += f" (host {host})"
+        report.findings.append(Finding(SOURCE, conn_key, problem, connection_fix(config.jira_conn_id)))
         return report
     report.samples[conn_key] = f"accepted as {me.get('emailAddress') or me.get('displayName') or '?'}"
     mapped = _resolve_fields(config, catalogue, report)
@@ -103,12 +107,14 @@ def _field_fix(logical: str, name: str, catalogue: list[dict[str, Any]], exc: Co
         same = [e for e in catalogue if e.get("name") == name]
         return f"set {key} to one of the ids: " + ", ".join(_describe(e) for e in same)
     fitting = {e.get("name") or e["id"]: e for e in catalogue if _carries(logical, e)}
-    close = difflib.get_close_matches(name, list(fitting), n=3, cutoff=0.4)
+    # named like what was written, or like the logical field itself ("occurred_at" ~ "Occurred At")
+    close = list(dict.fromkeys([*difflib.get_close_matches(name, list(fitting), n=1, cutoff=0.6),
+                                *difflib.get_close_matches(logical.replace("_", " "), list(fitting), n=1, cutoff=0.6)]))
     if close:
-        return f"did you mean {' or '.join(_describe(fitting[c]) for c in close)}? set {key} to its name or id"
+        return f"set {key} to {' or '.join(_describe(fitting[c]) for c in close)} (its name or id)"
     if fitting:
-        return f"set {key} to a field of a type that can carry it (this site has {len(fitting)}, e.g. " \
-               f"{_describe(next(iter(fitting.values())))})"
+        return (f"set {key} to a field of a type that can carry it (this site has {len(fitting)}, e.g. "
+                f"{_describe(next(iter(fitting.values())))})")
     return f"create a field of a type that can carry it in Jira, then set {key} to its name"
 
 
