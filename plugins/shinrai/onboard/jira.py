@@ -24,7 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from shinrai.config import Config, ConfigError
-from shinrai.extract.jira import CATEGORY_LOGICAL_FIELDS, FieldMap, field_type, reader_for
+from shinrai.extract.jira import CATEGORY_LOGICAL_FIELDS, SWEEP_PAGE_SIZE, FieldMap, field_type, reader_for
 from shinrai.hooks.pacing import JIRA_LIMIT, paced_seconds
 from shinrai.hooks.retry import SourceUnavailable, host_of
 from shinrai.onboard.findings import Finding, SourceReport, StreamCount
@@ -132,9 +132,10 @@ def _count_streams(config: Config, hook: JiraHook, report: SourceReport) -> None
                                            "fix the query so Jira's issue search accepts it (try it in Jira's "
                                            "advanced search)"))
             continue
-        # the first full load pages the stream by jira.page_size (truncated changelogs add a few
-        # /issue/{key}/changelog calls on top: not countable without reading the issues)
-        pages = max(1, math.ceil(count / config.jira_page_size))
+        # the first full load pages the stream by jira.page_size, then the deletion sweep lists its
+        # ids (truncated changelogs add /issue/{key}/changelog calls on top: not countable without
+        # reading the issues, so the figure is a floor)
+        pages = max(1, math.ceil(count / config.jira_page_size)) + max(1, math.ceil(count / SWEEP_PAGE_SIZE))
         report.counts.append(StreamCount(SOURCE, stream, count, pages, paced_seconds(pages, burst, per_second)))
         if count == 0:
             report.findings.append(Finding(SOURCE, f"jira.jql.{stream}", f"the query {jql!r} selects no issue",
