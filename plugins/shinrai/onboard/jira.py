@@ -124,6 +124,7 @@ def _field_fix(logical: str, name: str, catalogue: list[dict[str, Any]], exc: Co
 def _count_streams(config: Config, hook: JiraHook, report: SourceReport) -> None:
     burst, per_second = JIRA_LIMIT
     client = hook.client
+    searched = 0  # the streams run at once on one pacer (extract/runs.py): each row is what its requests add
     for stream, jql in config.jira_jql.items():
         try:
             count = int(hook.call(lambda jql=jql: client.approximate_issue_count(jql)))
@@ -136,7 +137,9 @@ def _count_streams(config: Config, hook: JiraHook, report: SourceReport) -> None
         # ids (truncated changelogs add /issue/{key}/changelog calls on top: not countable without
         # reading the issues, so the figure is a floor)
         pages = max(1, math.ceil(count / config.jira_page_size)) + max(1, math.ceil(count / SWEEP_PAGE_SIZE))
-        report.counts.append(StreamCount(SOURCE, stream, count, pages, paced_seconds(pages, burst, per_second)))
+        added = paced_seconds(searched + pages, burst, per_second) - paced_seconds(searched, burst, per_second)
+        searched += pages
+        report.counts.append(StreamCount(SOURCE, stream, count, pages, added))
         if count == 0:
             report.findings.append(Finding(SOURCE, f"jira.jql.{stream}", f"the query {jql!r} selects no issue",
                                            "check the project keys and issue type names in it", "warning"))
