@@ -126,3 +126,12 @@ def test_site_answering_html(check, body: str, tmp_path) -> None:
     lines = _lines(result.stdout, "connection shinrai_jira")
     assert len(lines) == 1 and "answered HTML (status 200), not the API" in lines[0], result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_wrong_file_is_exit_2_and_still_one_json_document(check, shipped_config, write_config) -> None:
+    shipped_config["jira"]["feilds"] = shipped_config["jira"].pop("fields")
+    result = check("--json", env={"SHINRAI_CONFIG": write_config(shipped_config)})
+    assert result.returncode == 2, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is False
+    assert "jira.feilds" in [f["key"] for f in doc["findings"]]
