@@ -133,6 +133,11 @@ def _count_streams(config: Config, hook: JiraHook, report: SourceReport) -> None
                                            "fix the query so Jira's issue search accepts it (try it in Jira's "
                                            "advanced search)"))
             continue
+        except ValueError as exc:  # the client refuses: not Jira Cloud (no approximate-count, no enhanced search)
+            report.findings.append(Finding(SOURCE, f"connection {config.jira_conn_id}", str(exc),
+                                           "point the connection at a Jira Cloud site (shinrai reads Jira Cloud's "
+                                           "REST v3)"))
+            return
         # the first full load pages the stream by jira.page_size, then the deletion sweep lists its
         # ids (truncated changelogs add /issue/{key}/changelog calls on top: not countable without
         # reading the issues, so the figure is a floor)
