@@ -76,6 +76,16 @@ def test_unmapped_severity_in_the_data(check, shipped_config, write_config, site
     assert errors[0]["problem"].startswith(f"{value!r} in {held} incident"), errors[0]
 
 
+def test_misspelled_link_type(check, shipped_config, write_config) -> None:
+    right = shipped_config["jira"]["postmortem_link_type"]
+    shipped_config["jira"]["postmortem_link_type"] = right.lower() + "s"
+    result = check("--source", "jira", env={"SHINRAI_CONFIG": write_config(shipped_config)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = _lines(result.stdout, "jira.postmortem_link_type")
+    assert len(lines) == 1 and lines[0].startswith("error"), result.stdout
+    assert lines[0].endswith(f"-> set jira.postmortem_link_type to {right!r}")
+
+
 def test_jira_answering_401(check, site: Sandbox) -> None:
     conn = json.dumps({"conn_type": "jira", "host": site.jira_url, "login": site.credentials["jira"]["email"],
                        "password": "not-the-token"})

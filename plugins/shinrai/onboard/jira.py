@@ -65,6 +65,7 @@ def probe(config: Config, hook: JiraHook) -> SourceReport:
         return report
     report.samples[conn_key] = f"accepted as {me.get('emailAddress') or me.get('displayName') or '?'}"
     mapped = _resolve_fields(config, catalogue, report)
+    _check_link_types(config, hook, report)
     _count_streams(config, hook, report)
     _read_values(config, hook, catalogue, mapped, report)
     return report
@@ -116,6 +117,32 @@ def _field_fix(logical: str, name: str, catalogue: list[dict[str, Any]], exc: Co
         return (f"set {key} to a field of a type that can carry it (this site has {len(fitting)}, e.g. "
                 f"{_describe(next(iter(fitting.values())))})")
     return f"create a field of a type that can carry it in Jira, then set {key} to its name"
+
+
+def _check_link_types(config: Config, hook: JiraHook, report: SourceReport) -> None:
+    """The issue link types the configuration names exist on the site (dbt matches them by exact
+    name: a misspelled one links no postmortem to its incident, silently)."""
+    named = {"jira.postmortem_link_type": config.postmortem_link_type}
+    if config.actions_link_type is not None:
+        named["jira.actions_relation.link_type"] = config.actions_link_type
+    try:
+        listing = hook.get_json("issueLinkType")
+    except SourceUnavailable as exc:
+        report.findings.append(Finding(SOURCE, "jira.postmortem_link_type", f"the link types could not be listed: "
+                                       f"{exc.cause}", "check the account may browse the site", "warning"))
+        return
+    types = [t for t in (listing or {}).get("issueLinkTypes") or [] if isinstance(t, dict) and t.get("name")]
+    by_name = {t["name"]: t for t in types}
+    for key, name in named.items():
+        if name in by_name:
+            t = by_name[name]
+            report.samples[key] = f"{name!r} ({t.get('outward')} / {t.get('inward')})"
+            continue
+        close = difflib.get_close_matches(name, list(by_name), n=1, cutoff=0.5)
+        report.findings.append(Finding(
+            SOURCE, key, f"no issue link type is named {name!r} (names match exactly)",
+            f"set {key} to {close[0]!r}" if close else
+            f"set {key} to one of {', '.join(repr(n) for n in by_name)}"))
 
 
 # -- counts ----------------------------------------------------------------------------------------
