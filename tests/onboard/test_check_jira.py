@@ -63,14 +63,20 @@ def test_field_of_a_type_that_cannot_carry_the_meaning(check, shipped_config, wr
 
 
 def test_unmapped_severity_in_the_data(check, shipped_config, write_config, site: Sandbox) -> None:
-    dropped = shipped_config["taxonomies"]["severities"].pop()
-    shipped_config["taxonomies"]["severities"][-1]["major"] = False
+    """The severity of the incident search serves twice (the sandbox's duplicate_across_pages: last of
+    one page, first of the next) left out of the taxonomy: counted once per incident, over small pages."""
+    twice = next(d["key"] for d in site.manifest()["defects"] if d["kind"] == "duplicate_across_pages")
+    value = next(i.severity for i in site.org.issues if i.key == twice)
+    assert value is not None
+    severities = shipped_config["taxonomies"]["severities"]
+    shipped_config["taxonomies"]["severities"] = [e for e in severities if value not in e.get("values", [e["code"]])]
+    assert len(shipped_config["taxonomies"]["severities"]) == len(severities) - 1
+    shipped_config["jira"]["page_size"] = 10
     result = check("--json", "--source", "jira", env={"SHINRAI_CONFIG": write_config(shipped_config)})
     assert result.returncode == 1, result.stdout + result.stderr
     doc = json.loads(result.stdout)
     errors = [f for f in doc["findings"] if f["level"] == "error"]
     assert [f["key"] for f in errors] == ["taxonomies.severities"], errors
-    value = dropped["values"][0]
     held = sum(1 for i in site.org.issues if i.kind == "incident" and not i.deleted and i.severity == value)
     assert held > 0
     assert errors[0]["problem"].startswith(f"{value!r} in {held} incident"), errors[0]

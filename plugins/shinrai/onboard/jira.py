@@ -206,8 +206,9 @@ def _read_values(config: Config, hook: JiraHook, catalogue: list[dict[str, Any]]
     client._fields_cache_value = {n: e["id"] for e in catalogue for n in e.get("clauseNames", [])}
     jql = f"({config.jira_jql['incidents']}) ORDER BY key ASC"
     ids = sorted({m.field_id for m in mapped.values()})
-    payloads: list[str] = []
+    by_id: dict[str, str] = {}  # search may serve an issue twice across pages: each is counted once
     token = None
+    tokens: set[str] = set()
     while True:
         try:
             page = hook.call(lambda token=token: client.enhanced_search_issues(
@@ -216,11 +217,13 @@ def _read_values(config: Config, hook: JiraHook, catalogue: list[dict[str, Any]]
             report.findings.append(Finding(SOURCE, "jira.jql.incidents", f"reading the incidents failed: {exc.cause}",
                                            "run shinrai check again; if it persists, check the query in Jira"))
             return
-        payloads += [json.dumps({"fields": i.get("fields") or {}}) for i in page.get("issues") or []
-                     if isinstance(i, dict)]
+        by_id.update({str(i.get("id") or i.get("key")): json.dumps({"fields": i.get("fields") or {}})
+                      for i in page.get("issues") or [] if isinstance(i, dict)})
         token = page.get("nextPageToken") or None
-        if not token:
+        if not token or token in tokens:  # a repeated token would loop (the extractor stops on it too)
             break
+        tokens.add(token)
+    payloads = list(by_id.values())
     values = _category_values(mapped, payloads)
     for logical, m in mapped.items():
         key = f"jira.fields.{logical}"
