@@ -45,12 +45,12 @@ def _hook(config: Config, source: str) -> tuple[str, Any]:
 
 def _missing_connection(hook: Any, conn_id: str) -> str | None:
     """Why the connection cannot be used (None when Airflow has it)."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
     try:
         hook.get_connection(conn_id)
-    except Exception as exc:  # Airflow's not-found error differs between its SDK and its core
-        if "NotFound" in type(exc).__name__ or "isn't defined" in str(exc):
-            return f"the Airflow connection {conn_id!r} is not defined"
-        raise
+    except AirflowNotFoundException:
+        return f"the Airflow connection {conn_id!r} is not defined"
     return None
 
 
