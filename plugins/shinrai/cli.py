@@ -288,9 +288,10 @@ WITHOUT_CONFIG = (cmd_sandbox_serve, cmd_config_check, cmd_check)
 
 # What `shinrai --help` says (plain text: argparse prints it as written).
 DESCRIPTION = """The shinrai reliability pipeline: the demo against the built-in sandbox, the sandbox itself,
-Great Expectations definitions, publication for BI, the monthly report, local Airflow, the benchmark
-and the configuration check. Every command that uses the configuration validates it first: a mistake
-is one line on stderr (shinrai: config <key>: <problem>) and exit code 2."""
+Great Expectations definitions, publication for BI, the monthly report, local Airflow, the benchmark,
+the configuration check, and its check against your live sites (shinrai check). Every command that
+uses the configuration validates it first: a mistake is one line on stderr (shinrai: config <key>:
+<problem>) and exit code 2."""
 
 # `make airflow`'s sandbox scale (the Makefile passes none unless SANDBOX_SCALE is set): a quarter
 # of the demo's organisation, so the UI's first runs take a minute or two
