@@ -24,7 +24,8 @@ def shinrai_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 # Session fixtures are per worker, so every test that shares an expensive one must run on the same
 # worker: tests are grouped by the directory whose conftest holds the fixture, or else by module
 # (module fixtures). The groups that take longest go first so the two workers finish together.
-SHARED_BY_DIRECTORY = ("tests/dbt/", "tests/publish/", "tests/quality/", "tests/sandbox/", "tests/shapes/")
+SHARED_BY_DIRECTORY = ("tests/dbt/", "tests/onboard/", "tests/publish/", "tests/quality/", "tests/sandbox/",
+                       "tests/shapes/")
 # the modules that compare against the reference runs of the `scheduler_runs` session fixture, and
 # test_interleaved_runs.py, which shares its sandbox and migrated metadata DB (and balances the workers)
 SCHEDULER_RUNS = ("test_scheduler.py", "test_backfill.py", "test_celery_postgres.py", "test_crash_rerun.py",

@@ -1,5 +1,5 @@
 """Command line: ``shinrai demo``, ``shinrai sandbox serve``, ``shinrai gx sync``, ``shinrai publish``,
-``shinrai report``, ``shinrai config check``.
+``shinrai report``, ``shinrai config check``, ``shinrai check``.
 
 Every command that uses the configuration validates it first, before it reads a source or writes a
 file: a mistake is one line on stderr (``shinrai: config <key>: <problem>``) and exit code 2."""
@@ -273,15 +273,25 @@ def cmd_config_check(ns: argparse.Namespace) -> int:
     return 0
 
 
-# Commands that run without the configuration (the sandbox serves its own organisation).
-WITHOUT_CONFIG = (cmd_sandbox_serve, cmd_config_check)
+def cmd_check(ns: argparse.Namespace) -> int:
+    """The configuration against the live sites, read-only: one line per problem, then what a first
+    full load reads; exit 1 when any problem is an error (2: the file itself is wrong)."""
+    from shinrai.onboard.check import SOURCES, run
+
+    return run(tuple(ns.source) if ns.source else SOURCES, as_json=ns.json)
+
+
+# Commands that run without the configuration (the sandbox serves its own organisation; check
+# reports a configuration mistake itself, so that --json stays one document).
+WITHOUT_CONFIG = (cmd_sandbox_serve, cmd_config_check, cmd_check)
 
 
 # What `shinrai --help` says (plain text: argparse prints it as written).
 DESCRIPTION = """The shinrai reliability pipeline: the demo against the built-in sandbox, the sandbox itself,
-Great Expectations definitions, publication for BI, the monthly report, local Airflow, the benchmark
-and the configuration check. Every command that uses the configuration validates it first: a mistake
-is one line on stderr (shinrai: config <key>: <problem>) and exit code 2."""
+Great Expectations definitions, publication for BI, the monthly report, local Airflow, the benchmark,
+the configuration check, and its check against your live sites (shinrai check). Every command that
+uses the configuration validates it first: a mistake is one line on stderr (shinrai: config <key>:
+<problem>) and exit code 2."""
 
 # `make airflow`'s sandbox scale (the Makefile passes none unless SANDBOX_SCALE is set): a quarter
 # of the demo's organisation, so the UI's first runs take a minute or two
@@ -381,6 +391,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", default=None,
                        help="the file (default: SHINRAI_CONFIG or config/shinrai.yaml)")
     check.set_defaults(func=cmd_config_check)
+    site_check = sub.add_parser("check", help="check the configuration against your live Jira, Notion and Slack "
+                                "(read-only): one line per problem, then what a first full load reads")
+    site_check.add_argument("--json", action="store_true", help="one JSON document instead of lines and a table")
+    site_check.add_argument("--source", action="append", choices=("jira", "notion", "slack"),
+                            help="check only this source (repeatable; default all three)")
+    site_check.set_defaults(func=cmd_check)
     return parser
 
 

@@ -58,6 +58,13 @@ def test_versions_match_version(sandbox: Sandbox) -> None:
     _jira_validator("PageBeanVersion").validate(page)
 
 
+def test_issue_link_types_match_issue_link_types(sandbox: Sandbox) -> None:
+    listing = jira_get(sandbox, "/rest/api/3/issueLinkType").json()
+    _jira_validator("IssueLinkTypes").validate(listing)
+    names = [t["name"] for t in listing["issueLinkTypes"]]
+    assert len(names) == len(set(names)) and {"Relates", "Blocks"} <= set(names)
+
+
 def test_users_match_user(sandbox: Sandbox) -> None:
     validator = _jira_validator("User")
     for user in jira_get(sandbox, "/rest/api/3/users/search", maxResults=5).json():

@@ -70,3 +70,13 @@ def test_pacing_is_off_unless_configured_and_families_follow_the_endpoint():
     assert jira_family("/rest/api/3/issue/INC-7/changelog") == "issue"
     with pytest.raises(ValueError):
         Faults(rate_limit_speedup={"slack": 0}).validate()
+
+
+def test_paced_seconds_is_the_pacers_floor() -> None:
+    """shinrai check's estimate: a burst goes at once (one kept in hand), then one per interval."""
+    from shinrai.hooks.pacing import JIRA_LIMIT, paced_seconds
+
+    assert paced_seconds(0, *JIRA_LIMIT) == 0
+    assert paced_seconds(9, *JIRA_LIMIT) == 0  # the burst less the request kept in hand
+    assert paced_seconds(109, *JIRA_LIMIT) == pytest.approx(10.0)
+    assert paced_seconds(3, 20, 20 / 60) == 0 and paced_seconds(20, 20, 20 / 60) == pytest.approx(3.0)

@@ -24,6 +24,7 @@ from shinrai.load.landing import Cursor, LandingStore, Quarantined, Record
 
 log = logging.getLogger(__name__)
 CHANGELOG_WORKERS = 4  # truncated changelogs of one page fetched at once
+SWEEP_PAGE_SIZE = 5000  # the deletion sweep lists ids only: the largest pages search serves
 
 # System fields every issue stream needs; configured custom fields are added by id.
 BASE_FIELDS = (
@@ -528,7 +529,7 @@ class JiraIssueExtractor:
         while True:
             page = self.hook.call(
                 lambda token=token: client.enhanced_search_issues(
-                    jql, nextPageToken=token, maxResults=5000, fields=["id"], json_result=True
+                    jql, nextPageToken=token, maxResults=SWEEP_PAGE_SIZE, fields=["id"], json_result=True
                 )
             )
             seen.update(str(i["id"]) for i in page.get("issues") or [] if isinstance(i, dict) and i.get("id"))

@@ -70,10 +70,26 @@ class Pacer:
 UNPACED = Pacer(1, 0)
 
 
-def limit_pacer(burst: int, per_second: float, speedup: float = 1.0) -> Pacer:
+def limit_pacer(burst: int, per_second: float, speedup: float = 1.0,
+                clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> Pacer:
     """A pacer for a published limit; one request is kept in hand (``burst - 1``) so that a request
     arriving a little late or early at the server never finds its bucket empty."""
-    return Pacer(per_second * speedup, 1.0, burst=max(1, burst - 1))
+    return Pacer(per_second * speedup, 1.0, clock=clock, sleep=sleep, burst=max(1, burst - 1))
+
+
+def paced_seconds(requests: int, burst: int, per_second: float) -> float:
+    """How long ``requests`` calls take at least when paced to a published limit (``burst``,
+    ``per_second``), the answers taking no time: the pacer itself run on a virtual clock, so the
+    estimate ``shinrai check`` shows is what the hooks' pacing does, not a formula beside it."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = limit_pacer(burst, per_second, clock=lambda: now[0], sleep=sleep)
+    for _ in range(requests):
+        pacer.wait()
+    return now[0]
 
 
 class FamilyPacers:

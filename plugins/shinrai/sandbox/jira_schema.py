@@ -46,6 +46,13 @@ LINK_TYPES: dict[str, tuple[str, str, str, str]] = {
     "postmortem": ("10100", "Postmortem", "has postmortem", "is postmortem of"),
     "prevention": ("10101", "Prevention", "has prevention action", "prevents recurrence of"),
 }
+# the link types every Jira Cloud site starts with (GET /issueLinkType lists them with ours)
+DEFAULT_LINK_TYPES: tuple[tuple[str, str, str, str], ...] = (
+    ("10000", "Blocks", "is blocked by", "blocks"),
+    ("10001", "Cloners", "is cloned by", "clones"),
+    ("10002", "Duplicate", "is duplicated by", "duplicates"),
+    ("10003", "Relates", "relates to", "relates to"),
+)
 PRIORITIES: dict[str, str] = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
 SEVERITY_PRIORITY: dict[str | None, str] = {
     "SEV1": "Highest", "SEV2": "High", "SEV3": "Medium", "SEV4": "Low", None: "Medium",

@@ -145,6 +145,11 @@ class JiraApp:
             return self.search(req, v)
         if rest == "search/approximate-count" and method == "POST":
             return self.approximate_count(req)
+        if rest == "issueLinkType" and method == "GET":
+            return Response(200, {"issueLinkTypes": [
+                {"id": lid, "name": name, "inward": inward, "outward": outward,
+                 "self": f"{self.base_url}/rest/api/{v}/issueLinkType/{lid}"}
+                for lid, name, inward, outward in (*js.DEFAULT_LINK_TYPES, *js.LINK_TYPES.values())]})
         if rest == "project/search" and method == "GET":
             return self.project_search(req, v)
         if rest == "users/search" and method == "GET":
