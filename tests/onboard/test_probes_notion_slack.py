@@ -30,8 +30,8 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    sb = Sandbox(seed=7, scale=0.1).start()
+def site(site: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    sb = site  # the session's one served sandbox (tests/onboard/conftest.py)
     risk_db = sb.manifest()["notion"]["risk_records_database_id"]
     tmp = tmp_path_factory.mktemp("probes")
     env = {
@@ -47,10 +47,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         for key, value in env.items():
             mp.setenv(key, value)
         mp.delenv("SHINRAI_CONFIG", raising=False)
-        try:
-            yield Site(sb, sb.manifest(), tmp)
-        finally:
-            sb.stop()
+        yield Site(sb, sb.manifest(), tmp)
 
 
 def _conn(kind: str, url: str, token: str) -> str:
