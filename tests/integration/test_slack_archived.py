@@ -8,6 +8,7 @@ were read and whether whole (a history request without ``oldest``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,8 +18,11 @@ import pytest
 import yaml
 from slack_sdk import WebClient
 
+from shinrai import config as config_mod
 from shinrai import pipeline
 from shinrai.airflow_env import sandbox_connections
+from shinrai.bench import minimum as mn
+from shinrai.load.landing import Cursor
 from shinrai.sandbox import Sandbox
 from shinrai.settings import PROJECT_ROOT, paths
 
@@ -162,3 +166,31 @@ def test_an_unarchived_channel_is_read_again_and_back_in_the_resweep(sb, monkeyp
     assert _landed_text(edited) == "status board, edited after unarchiving"
     later = [_night(sb, f"night-{day}", start + timedelta(days=day)).get(channel, []) for day in range(3, 10)]
     assert any(_whole(requests) for requests in later)
+
+
+def _slack_cursors() -> dict[str, Cursor]:
+    with duckdb.connect(str(paths().landing_file("slack")), read_only=True) as con:
+        con.execute("set timezone = 'UTC'")
+        rows = con.execute("select stream, watermark, in_progress from state.cursors").fetchall()
+    return {s: Cursor(w, json.loads(i) if i else {}) for s, w, i in rows}
+
+
+def test_the_benchmark_minimum_reads_the_channels_the_extractor_must_read(sb, monkeypatch, shinrai_home):
+    """The benchmark's floor (shinrai.bench.minimum.slack_reads) goes by the same policy: night after
+    night its channels, and which of them whole, are exactly those the extractor read, so the
+    "requests / minimum" ratio stays meaningful (an archived channel left alone is in neither; one
+    archived after its last full read is in both, whole)."""
+    _use_config(monkeypatch, shinrai_home)
+    cfg = config_mod.load()
+    channel = _quiet_live_incident_channel(sb)
+    start = datetime.now(UTC)
+    _night(sb, "full", None)
+    sb.mutate(fraction=0, archive=[channel])
+    for day in range(1, 9):
+        now = start + timedelta(days=day)
+        cursors = _slack_cursors()
+        made = _night(sb, f"night-{day}", now)
+        with duckdb.connect(str(paths().landing_file("slack")), read_only=True) as con:
+            due = {r.channel_id: r.oldest is None for r in mn.slack_reads(cfg, con, cursors, now)}
+        assert due == {c: _whole(requests) for c, requests in made.items()}, day
+        assert due.get(channel) is (True if day == 1 else None), day
