@@ -194,3 +194,28 @@ def test_the_benchmark_minimum_reads_the_channels_the_extractor_must_read(sb, mo
             due = {r.channel_id: r.oldest is None for r in mn.slack_reads(cfg, con, cursors, now)}
         assert due == {c: _whole(requests) for c, requests in made.items()}, day
         assert due.get(channel) is (True if day == 1 else None), day
+
+
+def test_cursors_from_before_the_record_keep_the_resweep_until_a_full_read_records_it(
+        sb, monkeypatch, shinrai_home):
+    """A landing file written before cursors recorded ``archived`` (its key removed here): nothing is
+    read at once, each archived channel is read whole once at its resweep slot within the week, which
+    records it, and from then on none is read."""
+    _use_config(monkeypatch, shinrai_home)
+    archived = {c.id for c in _wanted(sb) if c.archived}
+    start = datetime.now(UTC)
+    _night(sb, "full", None)
+    with duckdb.connect(str(paths().landing_file("slack"))) as con:
+        rows = con.execute("select stream, in_progress from state.cursors where starts_with(stream, 'messages:')"
+                           ).fetchall()
+        for stream, state in rows:
+            old = {k: v for k, v in json.loads(state).items() if k != "archived"}
+            con.execute("update state.cursors set in_progress = ? where stream = ?", [json.dumps(old), stream])
+    first_week: list[str] = []
+    for day in range(1, 8):
+        reads = _night(sb, f"night-{day}", start + timedelta(days=day))
+        assert all(_whole(reads[c]) for c in archived & set(reads)), day
+        first_week += sorted(archived & set(reads))
+    assert sorted(first_week) == sorted(archived)  # each once, at its slot (not all on the first night)
+    for day in range(8, 15):
+        assert not archived & set(_night(sb, f"night-{day}", start + timedelta(days=day))), day
