@@ -4,7 +4,8 @@ rate-limiter family, and which stream each request the sandbox recorded belongs 
 Computed from what landed (the landing files) and the servers' page sizes, never from the requests
 made, so the ratio of the two measures paging efficiency. The integration tests and the benchmark
 share it. A run "had to read" a stream's window (Jira and Notion: records updated since the
-watermark minus the lookback; Slack: the channels the extractor's policy says are due).
+watermark minus the lookback; Slack: the channels the extractor's policy says are due, which leaves
+out archived channels already read whole after their archival).
 
 Families are those the sandbox's emulated limits bucket by: Jira endpoint families (``search``,
 ``issue``, ``project``, ...), one bucket for all of Notion (``*``), Slack methods.
@@ -200,7 +201,9 @@ def slack_minimum(con: duckdb.DuckDBPyConnection, reads: Iterable[ChannelRead]) 
 def slack_reads(config: Config, con: duckdb.DuckDBPyConnection, cursors: Mapping[str, Any] | None,
                 now: datetime) -> list[ChannelRead]:
     """The channels a run must read, by the extractor's own policy (``cursors``: the channel cursors
-    as they were before the run, None for a full load), and from where."""
+    as they were before the run, None for a full load), and from where. An archived channel read
+    whole after its archival is not among them (it can no longer change); one archived or
+    unarchived since its last full read is, whole."""
     import json as _json
 
     from shinrai.extract.slack import SlackExtractor
@@ -215,7 +218,7 @@ def slack_reads(config: Config, con: duckdb.DuckDBPyConnection, cursors: Mapping
         cursor = (cursors or {}).get(f"messages:{channel['id']}") or Cursor()
         if cursors is not None and not extractor._needs_read(channel, cursor):
             continue
-        whole = cursors is None or cursor.watermark is None or extractor._resweep_due(channel, cursor)
+        whole = cursors is None or extractor.full_read_due(channel, cursor)
         oldest = None if whole else max(0.0, cursor.watermark.timestamp() - lookback)
         reads.append(ChannelRead(channel["id"], oldest))
     return reads

@@ -11,6 +11,16 @@ signal for an edit or deletion in an old message, so every channel is instead re
 least once every ``slack.resweep_days`` (staggered by channel id, so quiet channels do not all come
 due the same night): such late edits surface within that many days.
 
+An archived channel can no longer change (Slack refuses posts, edits and replies in it), so once it
+has been read whole *after* it was archived it is left alone: no lookback read, no resweep. Slack
+gives no archival time, so each channel's cursor records the ``is_archived`` that
+``conversations.list`` showed when its last full read started (the listing is read before any
+history, so a full read that started while the channel was listed archived saw it after archival).
+A channel whose archived state differs from that record (archived since, or unarchived) is read
+whole on the next run, which records the new state: an archived channel is read once more, then
+left; an unarchived one is back in the nightly read and the resweep. A cursor from before this
+record (no ``archived`` key) keeps the old policy until its next full read records it.
+
 ``rate_mode: non_marketplace`` follows Slack's May 2025 limits for non-Marketplace commercial
 apps: 15 messages a page and at most one history/replies request a minute; the extractor paces
 itself so it never exceeds them.
@@ -136,8 +146,8 @@ class SlackExtractor:
         ``[start - lookback, end)`` and their threads (a backfill): upserts only, no channel watermark
         moves and nothing is marked deleted (the nightly lookback re-read reconciles deletions).
         """
-        stats = {"channels_read": 0, "channels_skipped": 0, "pages": 0, "seen": 0, "changed": 0,
-                 "quarantined": 0, "deleted": 0}
+        stats = {"channels_read": 0, "channels_skipped": 0, "channels_archived": 0, "pages": 0, "seen": 0,
+                 "changed": 0, "quarantined": 0, "deleted": 0}
         # read once for all channels: one query each per channel would cost more than the channel
         cursors = {} if full_refresh or window is not None else self.store.cursors("messages:")
         self._held_channels = self.store.scope_keys("messages")
@@ -153,6 +163,7 @@ class SlackExtractor:
             cursor = Cursor() if full_refresh else cursors.get(f"messages:{channel['id']}", Cursor())
             if not full_refresh and not self._needs_read(channel, cursor):
                 stats["channels_skipped"] += 1
+                stats["channels_archived"] += self._settled(channel, cursor)  # of them, left alone for good
                 continue
             due.append((channel, cursor))
         # the 1-a-minute mode gains nothing from overlapping channels: read them one at a time
@@ -202,9 +213,34 @@ class SlackExtractor:
             stats["changed"] += result.inserted + result.updated
             stats["quarantined"] += result.quarantined
 
+    @staticmethod
+    def _archived(channel: dict[str, Any]) -> bool:
+        return channel.get("is_archived") is True  # missing or odd: treated as live (read, never skipped)
+
+    def _archival_changed(self, channel: dict[str, Any], cursor: Cursor) -> bool:
+        """Archived or unarchived since the channel's last full read (False when that read recorded
+        nothing: a cursor from before the record, whose next full read records it)."""
+        seen = cursor.in_progress.get("archived")
+        return seen is not None and seen != self._archived(channel)
+
+    def _settled(self, channel: dict[str, Any], cursor: Cursor) -> bool:
+        """Archived, and read whole after it was archived (no read of it in flight): nothing in it
+        can change any more, so it is not read again unless it is unarchived."""
+        return (self._archived(channel) and cursor.in_progress.get("archived") is True
+                and not cursor.in_progress.get("reading"))
+
+    def full_read_due(self, channel: dict[str, Any], cursor: Cursor) -> bool:
+        """Whether a read of this channel that starts now reads it whole (else from the lookback)."""
+        return (cursor.watermark is None or self._archival_changed(channel, cursor)
+                or self._resweep_due(channel, cursor))
+
     def _needs_read(self, channel: dict[str, Any], cursor: Cursor) -> bool:
         if cursor.watermark is None or cursor.in_progress.get("reading"):
             return True  # never read, or a read was interrupted
+        if self._archival_changed(channel, cursor):
+            return True  # archived or unarchived since its last full read: read it whole once now
+        if self._settled(channel, cursor):
+            return False  # archived before its last full read
         lookback = self.config.slack_lookback_days * 86400
         if (self.now - cursor.watermark).total_seconds() <= lookback:
             return True  # recent activity: edits, deletions and replies may still come
@@ -228,8 +264,12 @@ class SlackExtractor:
         key = f"messages:{channel_id}"
         lookback = self.config.slack_lookback_days * 86400
         resume = cursor.in_progress
-        full = resume.get("full", cursor.watermark is None or self._resweep_due(channel, cursor))
+        reading = bool(resume.get("reading"))
+        full = resume.get("full", self.full_read_due(channel, cursor))
         last_full_read = resume.get("last_full_read")
+        # what the cursor records once this read completes: a full read, the archived state the
+        # listing showed when it started (kept across a resume); any other read, the one recorded
+        archived = self._archived(channel) if full and not reading else resume.get("archived")
         oldest = resume.get("oldest")
         if oldest is None and not full and cursor.watermark is not None:
             oldest = f"{max(0.0, cursor.watermark.timestamp() - lookback):.6f}"
@@ -244,7 +284,7 @@ class SlackExtractor:
         if oldest is not None:
             base.update(oldest=oldest, inclusive=True)
         last_page: tuple[list[Record], list[Quarantined], int] = ([], [], 0)
-        saved = bool(resume.get("reading"))  # earlier pages of this channel were landed already
+        saved = reading  # earlier pages of this channel were landed already
         while True:
             args = dict(base, cursor=page_cursor) if page_cursor else base
             self.rate.history_pacer.wait()
@@ -265,7 +305,8 @@ class SlackExtractor:
                 # task killed before then reads it again, as it would have to for the threads anyway
                 last_page = (records, bad, len(messages))
                 break
-            state = {"reading": True, "full": full, "last_full_read": last_full_read, "next_cursor": page_cursor,
+            state = {"reading": True, "full": full, "last_full_read": last_full_read, "archived": archived,
+                     "next_cursor": page_cursor,
                      "oldest": oldest, "threads": threads,
                      "latest_seen": latest_seen.isoformat() if latest_seen else None,
                      "seen_ids": sorted(seen_ids)}
@@ -290,7 +331,7 @@ class SlackExtractor:
             live = self.store.live_ids("messages", scope_key=channel_id)
             held = {sid for sid in live if float(sid.split(":", 1)[1]) >= window_start}
         # one transaction: the last history page, the replies, the deletions and the watermark
-        done = {"last_full_read": self.now.isoformat() if full else last_full_read}
+        done = {"last_full_read": self.now.isoformat() if full else last_full_read, "archived": archived}
         # a channel never landed before, read in one history page: nothing of it is in the file
         known_new = self._held_channels is not None and channel_id not in self._held_channels and not saved
         result = self.store.save_page("messages", replies, bad_replies, Cursor(latest_seen, done), run_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 from . import jira_schema as js
@@ -75,18 +76,37 @@ def change_issue(issue: Issue, now: float) -> None:
 
 
 def mutate(state: SandboxState, fraction: float = 0.01, delete_fraction: float = 0.0, seed: int = 1,
-           search_lag_s: float | None = None) -> dict:
+           search_lag_s: float | None = None, archive: Sequence[str] = (), unarchive: Sequence[str] = ()) -> dict:
     """``search_lag_s`` gives this batch of Jira changes its own indexing delay (search indexes
-    updates out of order: an older change can stay hidden while a newer one is already visible)."""
+    updates out of order: an older change can stay hidden while a newer one is already visible).
+    ``archive`` / ``unarchive``: Slack channel ids to archive or unarchive first (as
+    ``conversations.archive`` / ``.unarchive`` would; ``changed["slack.channels"]`` lists them). Slack
+    messages are edited and deleted in channels that are not archived only: Slack refuses both in an
+    archived channel."""
     if not (0 <= fraction <= 1 and 0 <= delete_fraction <= 1):
         raise ValueError("fraction and delete_fraction must be within [0, 1]")
     org = state.org
+    by_id = {c.id: c for c in org.channels}
+    twice = [x for i, x in enumerate([*archive, *unarchive]) if x in [*archive, *unarchive][:i]]
+    if twice:
+        raise ValueError(f"Slack channel {twice[0]!r} is named twice in archive/unarchive")
+    for ref, want in [*((x, True) for x in archive), *((x, False) for x in unarchive)]:
+        if ref not in by_id:
+            raise ValueError(f"no Slack channel with id {ref!r} to {'archive' if want else 'unarchive'}")
+        if by_id[ref].archived == want:
+            raise ValueError(f"Slack channel {ref!r} is {'already archived' if want else 'not archived'}")
     changed: dict[str, list[str]] = {}
     deleted: dict[str, list[str]] = {}
     with state.lock:
         r = random.Random(f"{org.seed}:mutate:{seed}:{state.mutations}")
         state.mutations += 1
         now = time.time()
+        if archive or unarchive:
+            for ref in archive:
+                by_id[ref].archived = True
+            for ref in unarchive:
+                by_id[ref].archived = False
+            changed["slack.channels"] = [*archive, *unarchive]
         for kind, stream in (("incident", "jira.incidents"), ("postmortem", "jira.postmortems"),
                              ("action", "jira.actions")):
             live = sorted((i for i in org.issues if i.kind == kind and not i.deleted), key=lambda i: i.id)
@@ -145,16 +165,21 @@ def _mutate_notion(state: SandboxState, r: random.Random, now: float, fraction: 
 
 def _mutate_slack(state: SandboxState, r: random.Random, now: float, fraction: float, delete_fraction: float,
                   changed: dict, deleted: dict) -> None:
-    """Edits/deletes top-level messages, a few per chosen channel (so that few channels need generating)."""
+    """Edits/deletes top-level messages, a few per chosen channel (so that few channels need generating).
+
+    Only in channels that are not archived (Slack refuses edits and deletions there); the counts are
+    still a share of every channel's messages, as for the other streams, so a run may touch fewer
+    when the live channels cannot take that many."""
     org = state.org
     total = sum(c.n_top for c in org.channels)
     n_chg, n_del = _count(fraction, total), _count(delete_fraction, total)
-    weights = [c.n_top for c in org.channels]
+    live = [c for c in org.channels if not c.archived]
+    weights = [c.n_top for c in live]
     chg_ids: list[str] = []
     del_ids: list[str] = []
     attempts = 0
-    while (len(chg_ids) < n_chg or len(del_ids) < n_del) and attempts < 4 * (n_chg + n_del) + 100:
-        ch = r.choices(org.channels, weights)[0]
+    while live and (len(chg_ids) < n_chg or len(del_ids) < n_del) and attempts < 4 * (n_chg + n_del) + 100:
+        ch = r.choices(live, weights)[0]
         msgs = state.content.messages(ch).top
         for m in r.sample(msgs, min(len(msgs), PER_CHANNEL)):
             attempts += 1

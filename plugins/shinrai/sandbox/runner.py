@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from types import TracebackType
 
@@ -154,9 +154,12 @@ class Sandbox:
         return faults
 
     def mutate(self, fraction: float = 0.01, delete_fraction: float = 0.0, seed: int = 1,
-               search_lag_s: float | None = None) -> dict:
+               search_lag_s: float | None = None, archive: Sequence[str] = (), unarchive: Sequence[str] = ()) -> dict:
         lag = None if search_lag_s is None else float(search_lag_s)
-        return mutate_org(self.state, float(fraction), float(delete_fraction), int(seed), lag)
+        if isinstance(archive, str) or isinstance(unarchive, str):
+            raise ValueError("archive and unarchive are lists of Slack channel ids")
+        return mutate_org(self.state, float(fraction), float(delete_fraction), int(seed), lag,
+                          [str(x) for x in archive], [str(x) for x in unarchive])
 
     def planted_text(self, key: str) -> str | None:
         """The text a planted large or oversized record is served with now (``Faults.large_text_bytes``,

@@ -536,6 +536,9 @@ class SlackApp:
         ch_id = self._resolve_id(p.get("channel"))
         if ch_id is None:
             return _fail("channel_not_found")
+        ch = self.state.content.by_id.get(ch_id)
+        if ch is not None and ch.archived:
+            return _fail("is_inactive")  # Slack: no edits in a frozen, archived or deleted channel
         ts = str(p.get("ts") or "")
         msg = next((m for m in self.visible_top(ch_id) if m["ts"] == ts), None)
         if msg is None:
