@@ -95,3 +95,27 @@ def test_a_home_holding_the_sandbox_is_refused_before_anything_runs(connections,
     assert run.returncode != 0
     assert "sandbox organisation seed 7" in run.stderr and "SHINRAI_HOME" in run.stderr, run.stderr
     assert sorted(p.name for p in home.iterdir()) == ["sandbox.json"]
+
+
+def test_the_scheduler_against_configured_sources_starts_no_sandbox_and_refuses_its_home(connections, tmp_path):
+    """`make airflow SOURCES=configured` is `shinrai airflow --sources configured`: refused, before any
+    Airflow or sandbox starts, in a home holding the sandbox organisation (what `make airflow` left)."""
+    import shutil
+
+    from shinrai.settings import PROJECT_ROOT
+
+    make = shutil.which("make")
+    if make is not None:
+        dry = subprocess.run([make, "-n", "--no-print-directory", "airflow", "SOURCES=configured"], cwd=PROJECT_ROOT,
+                             capture_output=True, text=True, check=True)
+        line = next(x for x in dry.stdout.splitlines() if "shinrai airflow" in x)
+        assert "--sources configured" in line and "--scale" not in line, line
+    home = tmp_path / "shinrai"
+    home.mkdir()
+    (home / "sandbox.json").write_text('{"seed": 7, "scale": 0.25, "anchor": "2026-11-01"}\n')
+    run = subprocess.run([SHINRAI, "airflow", "--sources", "configured", "--port", "1"],
+                         env=_user_env(home, connections), capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert "sandbox organisation seed 7 at scale 0.25" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert "sandbox:" not in run.stdout  # no sandbox was served
+    assert sorted(p.name for p in home.iterdir()) == ["sandbox.json"]
