@@ -318,7 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="run the nightly job once against your own Jira, Notion and Slack (the "
-                                     "configuration and the Airflow connections; no sandbox)")
+                                     "configuration and the Airflow connections; no sandbox)",
+                         description="Run the nightly DAG once under real Airflow (airflow dags test) against the "
+                                     "sources the configuration (SHINRAI_CONFIG or config/shinrai.yaml) and the "
+                                     "Airflow connections (AIRFLOW_CONN_SHINRAI_JIRA, _NOTION, _SLACK, or the local "
+                                     "metadata database) name, into SHINRAI_HOME. One line per task; Airflow's and "
+                                     "dbt's output in the log file it names.")
     run.add_argument("--confirm-mass-deletion", action="store_true",
                      help="let this run mark more than landing.max_deleted_share of a stream deleted "
                           "(records really deleted at the source; refused otherwise)")
