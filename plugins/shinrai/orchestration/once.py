@@ -61,13 +61,23 @@ def _in_metadata_db(db_file: Path) -> set[str]:
         return set()
 
 
+def _extra(conn: Mapping[str, Any]) -> dict[str, Any]:
+    extra = conn.get("extra") or {}
+    if isinstance(extra, str):  # Airflow also takes extra as a JSON string
+        try:
+            extra = json.loads(extra)
+        except ValueError:
+            return {}
+    return extra if isinstance(extra, dict) else {}
+
+
 def connection_problems(conn_ids: Mapping[str, str], env: Mapping[str, str], db_file: Path) -> list[str]:
     """One line per connection the run cannot find, naming its config key and the variable to set.
 
     ``conn_ids`` maps a config key (``jira.conn_id``) to the connection id it names. A connection is
     found in the environment (``AIRFLOW_CONN_<ID>``, JSON or URI) or in the metadata database
     ``db_file``; a JSON value that does not parse is a problem too (its text is never shown: it
-    holds a token)."""
+    holds a token), and so is a Slack ``extra.base_url`` without its trailing slash."""
     stored = _in_metadata_db(db_file)
     problems = []
     for key, conn_id in conn_ids.items():
@@ -75,10 +85,16 @@ def connection_problems(conn_ids: Mapping[str, str], env: Mapping[str, str], db_
         value = env.get(var, "").strip()
         if value.startswith("{"):
             try:
-                json.loads(value)
+                conn = json.loads(value)
             except ValueError as exc:
                 problems.append(f"connection {conn_id} ({key}): {var} is not valid JSON ({exc.msg} at "
                                 f"character {exc.pos}); see README 'Write the connections'")
+                continue
+            base_url = _extra(conn).get("base_url")
+            if conn.get("conn_type") == "slack" and isinstance(base_url, str) and not base_url.endswith("/"):
+                # slack_sdk joins the method name to it: ".../api" + "auth.test" calls ".../auth.test"
+                problems.append(f"connection {conn_id} ({key}): {var} extra.base_url {base_url!r} must end with "
+                                f"'/' (Slack's is https://slack.com/api/; leave it out for slack.com)")
         elif not value and conn_id not in stored:
             problems.append(f"connection {conn_id} ({key}) is missing: set {var} or add it with "
                             f"`airflow connections add {conn_id}` (README 'Write the connections')")
