@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 export UV_PYTHON ?= 3.11
 
-.PHONY: demo test sync lint airflow gx-sync clean bench
+.PHONY: demo run test sync lint airflow gx-sync clean bench
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
@@ -21,6 +21,11 @@ sync: $(if $(filter $(CURDIR)/.tools/bin/uv,$(UV)),$(UV))
 
 demo: sync
 	@$(UV) run --quiet shinrai demo
+
+# The nightly job once against your own Jira, Notion and Slack: config/shinrai.yaml (or SHINRAI_CONFIG)
+# and the AIRFLOW_CONN_SHINRAI_* connections (README "First hour with your own Jira, Notion and Slack").
+run: sync
+	@$(UV) run --quiet shinrai run
 
 # Two pytest-xdist workers: most of the suite waits on Airflow, dbt and HTTP, not on the CPU.
 # Tests sharing an expensive fixture stay on one worker (tests/conftest.py).
@@ -40,11 +45,13 @@ lint: sync
 # Airflow standalone (UI on http://127.0.0.1:$(AIRFLOW_PORT), scheduler, DAG processor, triggerer)
 # against the built-in sandbox; pools are created automatically. Ctrl-C stops both.
 # The sandbox's scale is `shinrai airflow`'s default (see `shinrai airflow --help`) unless
-# SANDBOX_SCALE is given: `make airflow SANDBOX_SCALE=1`.
+# SANDBOX_SCALE is given: `make airflow SANDBOX_SCALE=1`. Against your own sources (no sandbox):
+# `make airflow SOURCES=configured`.
 AIRFLOW_PORT ?= 8080
 SANDBOX_SCALE ?=
+SOURCES ?= sandbox
 airflow: sync
-	$(UV) run shinrai airflow $(if $(SANDBOX_SCALE),--scale $(SANDBOX_SCALE)) --port $(AIRFLOW_PORT)
+	$(UV) run shinrai airflow --sources $(SOURCES) $(if $(SANDBOX_SCALE),--scale $(SANDBOX_SCALE)) --port $(AIRFLOW_PORT)
 
 gx-sync: sync
 	$(UV) run shinrai gx sync

@@ -1,5 +1,5 @@
-"""Command line: ``shinrai demo``, ``shinrai sandbox serve``, ``shinrai gx sync``, ``shinrai publish``,
-``shinrai report``, ``shinrai config check``, ``shinrai check``.
+"""Command line: ``shinrai demo``, ``shinrai run``, ``shinrai check``, ``shinrai sandbox serve``,
+``shinrai gx sync``, ``shinrai publish``, ``shinrai report``, ``shinrai config check``.
 
 Every command that uses the configuration validates it first, before it reads a source or writes a
 file: a mistake is one line on stderr (``shinrai: config <key>: <problem>``) and exit code 2."""
@@ -7,13 +7,8 @@ file: a mistake is one line on stderr (``shinrai: config <key>: <problem>``) and
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-import time
-from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -50,43 +45,23 @@ def _claim_home(home: Path, ns: argparse.Namespace, anchor: date) -> None:
         print(message, flush=True)
 
 
-@contextmanager
-def _logging_to(path: Path) -> Iterator[None]:
-    """This process's log records appended to ``path`` instead of the terminal, for the duration
-    (importing Airflow sets a root handler on stdout)."""
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    handler = logging.FileHandler(path, encoding="utf-8")
-    if saved:
-        handler.setFormatter(saved[0].formatter)
-    root.handlers = [handler]
-    try:
-        yield
-    finally:
-        root.handlers = saved
-        handler.close()
-
-
 def cmd_demo(ns: argparse.Namespace) -> int:
     """Start the sandbox, run the nightly DAG once under real Airflow, print where the data is.
 
     Airflow's and dbt's output goes, in full, to a log file under ``$SHINRAI_HOME/logs`` (named at
     the start and at the end); the terminal shows one line per task as it finishes, dbt's progress
-    while it runs, then the marts' rows and where everything is."""
+    while it runs, then the marts' rows beside the sandbox's counts and where everything is
+    (:mod:`shinrai.orchestration.once`, shared with ``shinrai run``)."""
     from rich.console import Console
-    from rich.table import Table
 
     from shinrai.airflow_env import airflow_env, sandbox_connections
-    from shinrai.orchestration.progress import DagTestLog, Reporter, excerpt, log_path, run_logged
-    from shinrai.orchestration.setup import airflow_executable
+    from shinrai.orchestration.once import report_failure, run_nightly, say_plain, summarize
+    from shinrai.orchestration.progress import log_path
     from shinrai.sandbox import Sandbox
     from shinrai.sandbox.shapes import get_shape
 
     console = Console()
-
-    def say(text: str, **kwargs) -> None:  # one path a line, never wrapped: people copy them
-        console.print(text, soft_wrap=True, highlight=False, markup=False, **kwargs)
-
+    say = say_plain(console)
     shape = get_shape(ns.shape)
     if shape.config_path is not None and "SHINRAI_CONFIG" not in os.environ:
         os.environ["SHINRAI_CONFIG"] = str(shape.config_path)  # the shape's own mapping (unless told otherwise)
@@ -94,80 +69,93 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     anchor = _anchor(ns)
     _claim_home(p.home, ns, anchor)
     log_file = log_path(p.home / "logs", "demo")
-    tracker = DagTestLog()
-    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=anchor, shape=shape) as sb, \
-            log_file.open("a", encoding="utf-8") as out:
+    with Sandbox(seed=ns.seed, scale=ns.scale, anchor=anchor, shape=shape) as sb:
         if shape.config_path is not None:
             say(f"{'shape':<15} {shape.name}, configured by {p.config_file}")
         say(f"{'sandbox':<15} Jira {sb.jira_url}  Notion {sb.notion_url}  Slack {sb.slack_url}")
         say(f"{'log':<15} {log_file}")
         env = airflow_env(p, sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials))
-        p.airflow_home.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
-        tail: deque[str] = deque(maxlen=200)
-        if run_logged([airflow_executable(), "db", "migrate"], env, out, tail.append) != 0:
-            say("airflow db migrate failed", style="bold red")
-            for line in excerpt(tail):
-                say(f"    {line}")
-            say(f"{'log':<15} {log_file}")
-            return 1
-        say(f"{'airflow':<15} {'ready':<12} {time.monotonic() - started:6.1f}s  metadata database migrated (SQLite)")
         # --confirm-mass-deletion: the nightly param, for this run (a real mass deletion at the source)
-        conf = ["--conf", '{"confirm_mass_deletion": true}'] if ns.confirm_mass_deletion else []
-        tail.clear()
-
-        def follow(line: str) -> None:
-            tail.append(line)
-            for event in tracker.feed(line):
-                report(event)
-
-        with Reporter(console) as report:
-            code = run_logged([airflow_executable(), "dags", "test", "shinrai_nightly", *conf], env, out, follow)
+        outcome = run_nightly(p, env, log_file, console,
+                              {"confirm_mass_deletion": True} if ns.confirm_mass_deletion else None)
         manifest = sb.manifest()
-    if code != 0 or tracker.run_state != "success":
-        final = {t.task_id: t.state for t in tracker.finished}  # a retried task's last try
-        failed = [task for task, state in final.items() if state not in ("success", "skipped")]
-        say(f"the nightly run failed{' at ' + ', '.join(failed) if failed else ''} "
-            f"(airflow dags test exit code {code}); Airflow's and dbt's output is in the log", style="bold red")
-        if not failed:  # it failed outside any task (the DAG did not load, the database...): say why
-            for line in excerpt(tail):
-                say(f"    {line}")
-        say(f"{'log':<15} {log_file}")
+    if not outcome.ok:
+        report_failure(outcome, log_file, console)
         return 1
-    from shinrai import pipeline
-    from shinrai.publish import layout
-    from shinrai.quality.gx import data_docs_dir
-
-    os.environ["SHINRAI_HOME"] = str(p.home)
-    counts = pipeline.warehouse_counts()
     expected = {"marts.fct_incidents": manifest["counts"]["jira.incidents"],
                 "marts.fct_postmortems": manifest["counts"]["jira.postmortems"],
                 "marts.fct_prevention_actions": manifest["counts"]["jira.actions"],
                 "marts.fct_risk_records": manifest["counts"]["notion.risk_records"]}
-    table = Table(title=f"marts ({len(counts)} tables)", title_justify="left")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    table.add_column("sandbox", justify="right")
-    for name, n in expected.items():  # the tables the sandbox can vouch for; the others in one row
-        table.add_row(name, str(counts.get(name, "missing")), str(n))
-    others = [n for name, n in counts.items() if name not in expected]
-    table.add_row(f"{len(others)} other tables", str(sum(others)), "")
-    console.print(table)
-    published = layout()
-    where = {"warehouse": p.warehouse_file, "landing files": p.landing_dir,
-             "Data Docs": data_docs_dir(p) / "index.html"}
-    if published.duckdb_file.exists():
-        where.update({"BI publication": published.duckdb_file, "Parquet": published.parquet_link,
-                      "dbt docs": published.docs_dir / "index.html"})
-        with _logging_to(log_file):
-            where["monthly report"] = pipeline.build_report()
-    where["log"] = log_file
-    for name, path in where.items():
-        say(f"{name:<15} {path}")
-    if not published.duckdb_file.exists():
-        say("nothing was published (see the check_quality task in the log)", style="red")
+    summary = summarize(p, log_file, console, expected, "sandbox")  # the tables the sandbox can vouch for
+    if not summary.published:
         return 1
-    return 0 if all(counts.get(k) == v for k, v in expected.items()) else 1
+    return 0 if all(summary.counts.get(k) == v for k, v in expected.items()) else 1
+
+
+def _refuse_sandbox_home(home: Path) -> None:
+    """``shinrai run`` and ``shinrai airflow --sources configured`` never write a site's records into
+    a home holding the sandbox's: the sandbox's would read as deleted (refused as a mass deletion)
+    and the marts would mix two organisations."""
+    from shinrai.sandbox.home import MARKER, recorded
+
+    if (home / MARKER).exists():
+        held = recorded(home)
+        what = f"the sandbox organisation {held.describe()}" if held else "sandbox data"
+        raise SystemExit(f"shinrai: {home} holds {what} (from shinrai demo or make airflow); your sources' "
+                         f"data goes into a home of its own: set SHINRAI_HOME to another directory, or move "
+                         f"this one aside (mv {home} {home}-sandbox)")
+
+
+def _conn_ids() -> dict[str, str]:
+    from shinrai.config import load
+
+    cfg = load()
+    return {"jira.conn_id": cfg.jira_conn_id, "notion.conn_id": cfg.notion_conn_id,
+            "slack.conn_id": cfg.slack_conn_id}
+
+
+def cmd_run(ns: argparse.Namespace) -> int:
+    """Run the nightly DAG once under real Airflow against the configured sources (no sandbox):
+    the configuration of ``SHINRAI_CONFIG`` (or config/shinrai.yaml), the connections of the
+    environment (``AIRFLOW_CONN_*``) or of the local metadata database, the home ``SHINRAI_HOME``.
+    A missing connection is one line naming it and its variable, before Airflow starts."""
+    from rich.console import Console
+
+    from shinrai.airflow_env import airflow_env
+    from shinrai.orchestration.defaults import ALERTS_CONN_ID
+    from shinrai.orchestration.once import (
+        connection_problems,
+        env_var,
+        report_failure,
+        run_nightly,
+        say_plain,
+        summarize,
+    )
+    from shinrai.orchestration.progress import log_path
+
+    p = paths()
+    _refuse_sandbox_home(p.home)
+    env = airflow_env(p)
+    problems = connection_problems(_conn_ids(), env, p.airflow_home / "airflow.db")
+    for line in problems:
+        print(f"shinrai: {line}", file=sys.stderr)
+    if problems:
+        return 2
+    console = Console()
+    say = say_plain(console)
+    log_file = log_path(p.home / "logs", "run")
+    say(f"{'config':<15} {p.config_file}")
+    say(f"{'home':<15} {p.home}")
+    if connection_problems({"alerts": ALERTS_CONN_ID}, env, p.airflow_home / "airflow.db"):
+        say(f"{'alerts':<15} no {ALERTS_CONN_ID} connection ({env_var(ALERTS_CONN_ID)}): a failed task is "
+            "not posted to Slack")
+    say(f"{'log':<15} {log_file}")
+    outcome = run_nightly(p, env, log_file, console,
+                          {"confirm_mass_deletion": True} if ns.confirm_mass_deletion else None)
+    if not outcome.ok:
+        report_failure(outcome, log_file, console)
+        return 1
+    return 0 if summarize(p, log_file, console).published else 1
 
 
 def cmd_sandbox_serve(ns: argparse.Namespace) -> int:
@@ -217,9 +205,14 @@ def cmd_report(ns: argparse.Namespace) -> int:
 
 
 def cmd_airflow(ns: argparse.Namespace) -> int:
-    """``make airflow``: the sandbox plus ``airflow standalone`` pointed at it, until Ctrl-C."""
-    from shinrai.orchestration.local import standalone
+    """``make airflow``: ``airflow standalone`` against the sandbox (served in this process), or with
+    ``--sources configured`` against the sources the configuration and connections name, until Ctrl-C."""
+    from shinrai.orchestration.local import standalone, standalone_configured
 
+    if ns.sources == "configured":
+        home = paths().home
+        _refuse_sandbox_home(home)
+        return standalone_configured(_conn_ids(), port=ns.port)
     anchor = _anchor(ns)
     _claim_home(paths().home, ns, anchor)
     return standalone(seed=ns.seed, scale=ns.scale, anchor=anchor, port=ns.port)
@@ -287,11 +280,11 @@ WITHOUT_CONFIG = (cmd_sandbox_serve, cmd_config_check, cmd_check)
 
 
 # What `shinrai --help` says (plain text: argparse prints it as written).
-DESCRIPTION = """The shinrai reliability pipeline: the demo against the built-in sandbox, the sandbox itself,
-Great Expectations definitions, publication for BI, the monthly report, local Airflow, the benchmark,
-the configuration check, and its check against your live sites (shinrai check). Every command that
-uses the configuration validates it first: a mistake is one line on stderr (shinrai: config <key>:
-<problem>) and exit code 2."""
+DESCRIPTION = """The shinrai reliability pipeline: the demo against the built-in sandbox, a run against your
+own sources, the check of your configuration against your live sites, the sandbox itself, Great
+Expectations definitions, publication for BI, the monthly report, local Airflow, the benchmark and the
+configuration check. Every command that uses the configuration validates it first: a mistake is one
+line on stderr (shinrai: config <key>: <problem>) and exit code 2."""
 
 # `make airflow`'s sandbox scale (the Makefile passes none unless SANDBOX_SCALE is set): a quarter
 # of the demo's organisation, so the UI's first runs take a minute or two
@@ -333,6 +326,18 @@ def build_parser() -> argparse.ArgumentParser:
                            "(records really deleted at the source; refused otherwise)")
     demo.set_defaults(func=cmd_demo)
 
+    run = sub.add_parser("run", help="run the nightly job once against your own Jira, Notion and Slack (the "
+                                     "configuration and the Airflow connections; no sandbox)",
+                         description="Run the nightly DAG once under real Airflow (airflow dags test) against the "
+                                     "sources the configuration (SHINRAI_CONFIG or config/shinrai.yaml) and the "
+                                     "Airflow connections (AIRFLOW_CONN_SHINRAI_JIRA, _NOTION, _SLACK, or the local "
+                                     "metadata database) name, into SHINRAI_HOME. One line per task; Airflow's and "
+                                     "dbt's output in the log file it names.")
+    run.add_argument("--confirm-mass-deletion", action="store_true",
+                     help="let this run mark more than landing.max_deleted_share of a stream deleted "
+                          "(records really deleted at the source; refused otherwise)")
+    run.set_defaults(func=cmd_run)
+
     sandbox = sub.add_parser("sandbox", help="the built-in fake Jira/Notion/Slack")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
     serve = sandbox_sub.add_parser("serve", help="serve the sandbox until interrupted")
@@ -364,8 +369,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated, e.g. en,ja or ja (default: config reporting.languages)")
     report.set_defaults(func=cmd_report)
 
-    airflow_cmd = sub.add_parser("airflow", help="airflow standalone (UI, scheduler) against the sandbox; Ctrl-C stops")
+    airflow_cmd = sub.add_parser("airflow", help="airflow standalone (UI, scheduler) against the sandbox, or your "
+                                                  "configured sources with --sources configured; Ctrl-C stops")
     org_args(airflow_cmd, scale=AIRFLOW_SCALE)
+    airflow_cmd.add_argument("--sources", choices=("sandbox", "configured"), default="sandbox",
+                             help="sandbox (default): the built-in sandbox, served in this process, with the "
+                                  "organisation options above; configured: no sandbox, the connections of the "
+                                  "environment (AIRFLOW_CONN_*) or of the metadata database and the configuration "
+                                  "(SHINRAI_CONFIG or config/shinrai.yaml)")
     airflow_cmd.add_argument("--port", type=int, default=8080, help="API server and UI port (default 8080)")
     airflow_cmd.set_defaults(func=cmd_airflow)
     setup_cmd = sub.add_parser("airflow-setup", help="migrate the Airflow metadata DB and create shinrai's pools")

@@ -79,6 +79,10 @@ _MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", r
 
 # landing.max_deleted_share: above this share of a stream, a deletion sweep is refused.
 DEFAULT_MAX_DELETED_SHARE = 0.05
+# airflow.retries, airflow.retry_delay_seconds: every task of the DAGs (default_args); a task that
+# fails for a reason a retry cannot mend (a configuration mistake, a refused mass deletion) is not retried.
+DEFAULT_TASK_RETRIES = 2
+DEFAULT_RETRY_DELAY_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,9 @@ class Config:
     jira_field_options: dict[str, JiraFieldOptions] = field(default_factory=dict)
     # jira.cancelled_resolutions: resolutions (or statuses) meaning the issue owes nothing
     jira_cancelled_resolutions: tuple[str, ...] = ()
+    # airflow.*: how often and how long after a failure Airflow retries each task (the DAGs' default_args)
+    task_retries: int = DEFAULT_TASK_RETRIES
+    retry_delay_seconds: int = DEFAULT_RETRY_DELAY_SECONDS
 
 
 # -- the schema ------------------------------------------------------------------------------------
@@ -477,6 +484,11 @@ class _DuckDB(_Section):
 class _Landing(_Section):
     max_record_bytes: Positive = DEFAULT_MAX_RECORD_BYTES
     max_deleted_share: Share = DEFAULT_MAX_DELETED_SHARE
+
+
+class _Airflow(_Section):
+    retries: Count = DEFAULT_TASK_RETRIES
+    retry_delay_seconds: Count = DEFAULT_RETRY_DELAY_SECONDS
 
 
 class _Chaser(_Section):
@@ -689,7 +701,7 @@ class _Products(_Section):
 
 
 class _File(_Section):
-    """The whole file. The four sections with defaults may be left out, or left empty."""
+    """The whole file. The sections with defaults may be left out, or left empty."""
 
     reporting: _Reporting
     jira: _Jira
@@ -705,12 +717,13 @@ class _File(_Section):
     releases: _Releases
     metrics: _Metrics = Field(default_factory=lambda: _Metrics())
     people: _People = Field(default_factory=lambda: _People())
+    airflow: _Airflow = Field(default_factory=lambda: _Airflow())
 
     @model_validator(mode="before")
     @classmethod
     def _empty_sections(cls, tree: Any) -> Any:
         if isinstance(tree, dict):  # `quality:` with every key commented out is an empty section
-            optional = ("pacing", "duckdb", "landing", "quality", "metrics", "people")
+            optional = ("pacing", "duckdb", "landing", "quality", "metrics", "people", "airflow")
             return {k: v for k, v in tree.items() if not (v is None and k in optional)}
         return tree
 
@@ -879,6 +892,8 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
         releases=ReleaseRules(tuple(f.releases.shipped_by), tuple(f.releases.shipped_statuses)),
         metrics=MetricSettings(**dict(f.metrics)),
         people_match_by=tuple(f.people.match_by),
+        task_retries=f.airflow.retries,
+        retry_delay_seconds=f.airflow.retry_delay_seconds,
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import math
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,16 +17,29 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import yaml
 
 from shinrai import config
 from shinrai.airflow_env import airflow_env, components_env, sandbox_connections
 from shinrai.orchestration.stack import AirflowStack, free_port
+from shinrai.settings import PROJECT_ROOT
 
 NIGHTLY = "shinrai_nightly"
 CHASER = "shinrai_chaser"
 REPORT = "shinrai_report"
 TZ = config.load().timezone  # the DAGs' zone: the configuration's
 SCALE = 0.1
+
+def fast_retry_config(delay_seconds: int = 5) -> Path:
+    """A copy of the shipped configuration whose tasks retry after ``delay_seconds`` (not 2 minutes)."""
+    tree = yaml.safe_load((PROJECT_ROOT / "config" / "shinrai.yaml").read_text(encoding="utf-8"))
+    tree.setdefault("airflow", {})["retry_delay_seconds"] = delay_seconds
+    where = Path(tempfile.mkdtemp(prefix="shinrai-fast-retry-"))
+    atexit.register(shutil.rmtree, where, ignore_errors=True)
+    path = where / "shinrai.yaml"
+    path.write_text(yaml.safe_dump(tree, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
 
 # Settings for test stacks only: no automatic scheduled runs (only what a test triggers or
 # backfills), fast retries, and a dead task noticed within half a minute.
@@ -33,7 +48,8 @@ TEST_SETTINGS = {
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
     # a killed scheduler's running tasks are reset by the next orphan check (default every 300 s)
     "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "15",
-    "SHINRAI_RETRY_DELAY_SECONDS": "5",
+    # fast retries: the shipped configuration with airflow.retry_delay_seconds 5
+    "SHINRAI_CONFIG": str(fast_retry_config()),
 }
 
 # Columns that record *when* something was extracted or published (wall clock, dbt invocation,

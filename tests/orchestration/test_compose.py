@@ -403,3 +403,26 @@ def test_login_is_documented_and_survives_a_restart(raw, services):
     assert ["docker", "compose", "exec", "airflow-apiserver", "cat", passwords] in read
     (user,) = [u for u in users if any(f"as `{u}`" in line for line in header)] or [None]
     assert user in users, "the header names no user to log in as"
+
+
+def test_connections_written_in_env_reach_every_airflow_service_as_json(tmp_path):
+    """README "Write the connections": with compose, the connections' JSON goes in `.env`, one line
+    each without the shell's quotes. Docker Compose's own env-file parser must hand every Airflow
+    service the JSON whole, a Slack `extra.base_url` (nested braces, its trailing `/api/`) included."""
+    slack = {"conn_type": "slack", "password": "<Slack bot token>", "extra": {"base_url": "https://slack-gov.com/api/"}}
+    lines = [line for line in ENV_EXAMPLE.read_text().splitlines()
+             if not line.startswith("AIRFLOW_CONN_SHINRAI_SLACK=")]
+    env_file = tmp_path / ".env"
+    env_file.write_text("\n".join([*lines, f"AIRFLOW_CONN_SHINRAI_SLACK={json.dumps(slack)}"]) + "\n")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+    result = subprocess.run([str(docker_compose_binary()), "--env-file", str(env_file), "--project-name", "shinrai",
+                             "--project-directory", str(PROJECT_ROOT), "-f", str(COMPOSE),
+                             "config", "--format", "json"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    for name in AIRFLOW_SERVICES:
+        environment = services[name]["environment"]
+        conns = {k: json.loads(v) for k, v in environment.items() if k.startswith("AIRFLOW_CONN_SHINRAI_")}
+        assert {c["conn_type"] for c in conns.values()} == {"jira", "notion", "slack"}, name
+        assert conns["AIRFLOW_CONN_SHINRAI_SLACK"] == slack, name
+        assert conns["AIRFLOW_CONN_SHINRAI_JIRA"]["host"].startswith("https://"), name

@@ -18,6 +18,7 @@ EXTRACTS = ("extract_jira", "extract_notion", "extract_slack")
 # The DAGs are parsed (and the chaser's callable run) under a configuration whose reporting zone is
 # not the shipped one, so a schedule or "today" pinned to the shipped zone fails here.
 ZONE = "America/Los_Angeles"
+RETRIES = {"retries": 3, "retry_delay_seconds": 7}
 
 
 def _config_in(zone: str, home) -> str:
@@ -26,6 +27,8 @@ def _config_in(zone: str, home) -> str:
     tree = yaml.safe_load((PROJECT_ROOT / "config" / "shinrai.yaml").read_text(encoding="utf-8"))
     assert tree["reporting"]["timezone"] != zone
     tree["reporting"]["timezone"] = zone
+    assert tree["airflow"] != RETRIES
+    tree["airflow"] = RETRIES  # not the defaults either: every task takes the configured ones
     path = home / "shinrai.yaml"
     path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
     return str(path)
@@ -111,7 +114,8 @@ def test_retries_and_slack_failure_alert_on_every_task(dags):
     for dag in dags.values():
         assert dag.doc_md and dag.tags and "shinrai" in dag.tags
         for t in dag.tasks:
-            assert t.retries == 2 and t.retry_delay >= timedelta(seconds=1)
+            assert t.retries == RETRIES["retries"], t.task_id
+            assert t.retry_delay == timedelta(seconds=RETRIES["retry_delay_seconds"]), t.task_id
             callbacks = t.on_failure_callback if isinstance(t.on_failure_callback, list) else [t.on_failure_callback]
             assert any(isinstance(c, SlackFailureAlert) for c in callbacks), t.task_id
 

@@ -26,7 +26,7 @@ def _shinrai(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 
 
 def test_help_is_plain_text_and_there_is_a_version():
-    helps = [_shinrai("--help")] + [_shinrai(cmd, "--help") for cmd in ("demo", "publish", "airflow", "report")]
+    helps = [_shinrai("--help")] + [_shinrai(cmd, "--help") for cmd in ("demo", "run", "publish", "airflow", "report")]
     for proc in helps:
         assert proc.returncode == 0 and proc.stdout, proc.stderr
         assert "``" not in proc.stdout and ":func:" not in proc.stdout, proc.stdout

@@ -414,3 +414,22 @@ def test_taxonomies_reach_dbt_as_vars_with_source_values():
     assert (passed["products_incidents_from"], passed["products_actions_from"]) == ("field", "project")
     first = passed["products_catalogue"][0]
     assert first["has_objectives"] is True and first["mttr_target_minutes"] == 240 and "objectives" not in first
+
+
+def test_task_retries_and_their_delay_are_configured_with_defaults_and_validated(tmp_path: Path):
+    """``airflow.retries`` and ``airflow.retry_delay_seconds`` (the DAGs' default_args; a failing task
+    waited 2 x 120 s in `dags test` with no setting to say otherwise). Left out: 2 and 120 s."""
+    tree = _tree()
+    tree["airflow"] = {"retries": 0, "retry_delay_seconds": 10}
+    cfg = config.load(_write(tmp_path, tree))
+    assert (cfg.task_retries, cfg.retry_delay_seconds) == (0, 10)
+    del tree["airflow"]
+    cfg = config.load(_write(tmp_path, tree))
+    assert (cfg.task_retries, cfg.retry_delay_seconds) == (config.DEFAULT_TASK_RETRIES,
+                                                           config.DEFAULT_RETRY_DELAY_SECONDS) == (2, 120)
+    line = _refusal(tmp_path, lambda t: t["airflow"].update(retry_delay_seconds=-5))
+    assert line == "config airflow.retry_delay_seconds: must be a whole number >= 0, got -5"
+    line = _refusal(tmp_path, lambda t: t["airflow"].update(retries="2"))
+    assert line == "config airflow.retries: must be a whole number >= 0, got '2'"
+    line = _refusal(tmp_path, lambda t: t["airflow"].update(retry_delay=5))
+    assert line.startswith("config airflow.retry_delay: is not a known key (did you mean 'retry_delay_seconds'")

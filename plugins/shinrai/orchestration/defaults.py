@@ -8,7 +8,6 @@ is imported only when a task fails, which keeps the DAG files quick to parse.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from typing import Any
 
@@ -53,15 +52,15 @@ class SlackFailureAlert(BaseNotifier):
         notifier.notify(context)  # the other fields are already rendered by this notifier
 
 
-def retry_delay() -> timedelta:
-    """2 minutes; ``SHINRAI_RETRY_DELAY_SECONDS`` shortens it (the orchestration tests use a few seconds)."""
-    return timedelta(seconds=int(os.environ.get("SHINRAI_RETRY_DELAY_SECONDS", "120")))
-
-
 def default_args() -> dict[str, Any]:
+    """Read when a DAG file is parsed: ``airflow.retries`` (default 2) and ``airflow.retry_delay_seconds``
+    (default 120) of the configuration (a file read, no network, like the schedules' time zone)."""
+    from shinrai import config as config_mod
+
+    cfg = config_mod.load()
     return {
         "owner": "reliability",
-        "retries": 2,
-        "retry_delay": retry_delay(),
+        "retries": cfg.task_retries,
+        "retry_delay": timedelta(seconds=cfg.retry_delay_seconds),
         "on_failure_callback": SlackFailureAlert(),
     }
