@@ -758,16 +758,18 @@ class LandingStore:
             self.con.executemany("insert or replace into raw.page_titles values (?, ?, ?)", rows)
 
     def mark_deleted(self, stream: str, source_ids: Iterable[str], run_id: str, *, scope_key: str | None = None,
-                     also: Iterable[str] = ()) -> int:
+                     also: Iterable[str] = (), within: Iterable[str] | None = None) -> int:
         """Soft-delete: the row stays, flagged, with the time we noticed it was gone.
 
-        Guarded (:meth:`_guard_deletions`, within ``scope_key`` when given): a refused sweep raises
+        Guarded (:meth:`_guard_deletions`, within ``scope_key`` when given, or against only the ids
+        ``within`` when given: the slice a partial sweep listed, ``scope_key`` then naming it in
+        the message): a refused sweep raises
         :class:`MassDeletionRefused` and marks nothing. ``also`` names streams whose rows of the same
         ids follow them (e.g. the issues' changelogs): judged with ``stream``, marked with it.
         Returns how many live rows of ``stream`` were marked."""
         ids = list(dict.fromkeys(source_ids))
         live = self._live_among(stream, ids)
-        self._guard_deletions(stream, live, scope_key)
+        self._guard_deletions(stream, live, scope_key, within)
         self._stage_deletes([(stream, live), *((other, self._live_among(other, ids)) for other in also)], run_id)
         return len(live)
 
@@ -778,17 +780,23 @@ class LandingStore:
                 self._pending.stage_delete(stream, source_id, now, run_id)
         self._maybe_flush()
 
-    def _guard_deletions(self, stream: str, doomed: list[str], scope_key: str | None = None) -> None:
+    def _guard_deletions(self, stream: str, doomed: list[str], scope_key: str | None = None,
+                         within: Iterable[str] | None = None) -> None:
         """Refuse to soft-delete ``doomed`` (live ids of ``stream``) when it looks like a mass deletion.
 
         Judged against the live rows of the stream, or of ``scope_key`` within it (one project's
         versions, one Slack channel's messages): refused when the sweep would take every one of
         them (never without confirmation, however few), or more than ``max_deleted_share`` of
         them once it is more than :data:`MIN_GUARDED_DELETIONS` records (so a small stream losing a
-        record or two is not stopped). ``confirm_mass_deletion`` lets it through, logged."""
+        record or two is not stopped). ``confirm_mass_deletion`` lets it through, logged.
+        ``within``: judge against only these ids' live rows (a partial sweep's slice: what it did
+        not list can tell nothing; ``scope_key`` is then only the slice's name in the message)."""
         if not doomed:
             return
-        live = len(self.live_ids(stream, scope_key))
+        if within is None:
+            live = len(self.live_ids(stream, scope_key))
+        else:
+            live = len(self.live_ids(stream) & set(within))
         count = len(doomed)
         whole = count >= live
         if not whole and (count <= MIN_GUARDED_DELETIONS or count <= self.max_deleted_share * live):
