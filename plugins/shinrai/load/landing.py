@@ -28,6 +28,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -42,6 +43,7 @@ from typing import Any, NamedTuple, cast
 import duckdb
 
 from shinrai import duckdb_lock
+from shinrai.duckdb_lock import FileInUse
 from shinrai.load.checks import RunPositions, describe, payload_problem, quarantine_text, storable, surrogate_in
 from shinrai.load.pending import PendingWrites, StagedRow
 
@@ -51,6 +53,12 @@ FIELD_MAP_READING_COLUMNS = ("field_type", "reader", "part", "pick")
 COMMIT_INTERVAL_S = 0.25  # staged pages wait at most this long for their commit (while pages keep coming)
 MAX_STAGED_CHARS = 32_000_000  # or until this much payload text is staged
 CHECKPOINT_THRESHOLD = "64MB"
+# A checkpoint rewrites every row group it touches whole, payload column included (a row group is up
+# to 122,880 rows: every row of a stream below 100x), so a load's checkpoints leave the blocks of
+# earlier copies free. Free blocks are reused but the file never shrinks: when closing, a file that
+# is more than this share free (and at least COMPACT_MIN_FREE_BYTES) is rewritten compactly.
+COMPACT_FREE_SHARE = 0.25
+COMPACT_MIN_FREE_BYTES = 32 * 2**20
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 # landing.max_deleted_share's default (config.DEFAULT_MAX_DELETED_SHARE says the same; the store
 # does not import the config, so a bare store is guarded too)
@@ -245,9 +253,41 @@ class LandingStore:
                 raise
             log.warning("landing %s: the last staged pages could not be committed", self.source, exc_info=True)
         finally:
+            compact = exc is None and self._worth_compacting()
             self._con.close()
             self._con = None
             self._open_quarantine = None
+        if compact:
+            self._compact()
+
+    def _worth_compacting(self) -> bool:
+        try:
+            (_, _, block_size, total, _, free, *_), = self._db.execute("pragma database_size").fetchall()
+        except duckdb.Error:
+            return False
+        return free * block_size >= COMPACT_MIN_FREE_BYTES and free >= COMPACT_FREE_SHARE * total
+
+    def _compact(self) -> None:
+        """Rewrite the (closed) file without its free blocks: a copy of every table, constraints
+        included, made beside it and renamed over it once complete (a crash leaves the original)."""
+        tmp = self.path.with_name(f".{self.path.name}.compact")
+        for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        before = self.path.stat().st_size
+        try:
+            with duckdb_lock.connect(self.path) as con:  # held until the copy is renamed over it
+                con.execute("attach '{}' as compacted".format(str(tmp).replace("'", "''")))  # takes no parameters
+                con.execute(f'copy from database "{self.path.stem}" to compacted')
+                con.execute("detach compacted")
+                os.replace(tmp, self.path)
+        except (duckdb.Error, FileInUse, OSError) as exc:  # only space is at stake: the data is committed
+            log.warning("landing %s: %s not compacted (%s); it will be on a later close", self.source,
+                        self.path.name, exc)
+            for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+                stale.unlink(missing_ok=True)
+            return
+        log.info("landing %s: compacted %s from %.1f to %.1f MiB", self.source, self.path.name,
+                 before / 2**20, self.path.stat().st_size / 2**20)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -357,13 +397,20 @@ class LandingStore:
                 source_id varchar not null,
                 payload_hash varchar not null,
                 source_updated_at timestamptz,
-                payload json not null,
+                payload json,
                 extracted_at timestamptz not null,
                 run_id varchar not null,
                 primary key (source_id, payload_hash)
             )
             """
         )
+        # files from before "every payload once" declared it not null (their versions keep a copy
+        # of the current payloads; new versions are written the new way)
+        if self._db.execute(
+            "select is_nullable = 'NO' from information_schema.columns where table_schema = 'raw' "
+            "and table_name = ? and column_name = 'payload'", [f"{s}__versions"]
+        ).fetchone()[0]:
+            self._db.execute(f"alter table raw.{s}__versions alter column payload drop not null")
 
     # -- cursors -------------------------------------------------------------------------------
 
