@@ -309,7 +309,7 @@ class SweepPlan:
     ``i % days`` of the cycle) and is due once its latest slot has passed since it was last listed:
     each range is listed once every ``days`` days, about 1/``days`` of them a night. Bounds are
     fixed once set, so an id never changes range (and so slot) as issues come and go; new issues
-    land in the last range, which is split when it outgrows twice its share.
+    land in the last range, which is split when it outgrows its share.
     """
 
     bounds: list[int]
@@ -331,7 +331,8 @@ class SweepPlan:
 
     def rebalance(self, ids: list[int], days: int) -> None:
         """Set the bounds the first time (``days`` ranges of the ``ids`` held, ascending), else
-        split the last range while it holds more than twice its share."""
+        split the last range while it holds more than its share (so a night lists at most about two
+        shares: its range and, now and then, the growing last one)."""
         if days <= 1 or not ids:
             return
         share = -(-len(ids) // days)
@@ -340,7 +341,7 @@ class SweepPlan:
             self.swept = [self.swept[-1]] * (len(self.bounds) + 1)
             return
         top = [i for i in ids if i > self.bounds[-1]]
-        while len(top) > 2 * share:
+        while len(top) > share:
             self.bounds.append(top[share - 1])
             self.swept.append(self.swept[-1])
             top = top[share:]

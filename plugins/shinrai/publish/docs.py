@@ -32,8 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from shinrai import duckdb_lock
 from shinrai.publish.layout import PublishLayout, layout
 from shinrai.settings import Paths, paths
 from shinrai.transform import dbt
@@ -170,7 +169,7 @@ def docs_fingerprint(p: Paths | None = None) -> str | None:
     for part in _MANIFEST_PARTS:
         digest.update(json.dumps([part, _stable(manifest.get(part) or {})], sort_keys=True,
                                  ensure_ascii=False).encode("utf-8"))
-    with duckdb.connect(str(p.warehouse_file), read_only=True) as con:
+    with duckdb_lock.connect(p.warehouse_file, read_only=True) as con:  # FileInUse names a holder
         columns = con.execute(
             """select table_schema, table_name, column_name, data_type, ordinal_position
                from information_schema.columns where table_catalog = current_database()
