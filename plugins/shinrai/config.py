@@ -237,6 +237,7 @@ class Config:
     release_projects: tuple[str, ...]
     jira_page_size: int
     jira_lookback_minutes: int
+    jira_sweep_days: int
     notion_conn_id: str
     risk_records: NotionDatabase
     release_calendar: NotionDatabase
@@ -390,6 +391,7 @@ class _Jira(_Section):
     page_size: Annotated[int, Field(ge=1, le=5000, description="a whole number from 1 to 5000 (the search/jql "
                                                                "ceiling)")]
     lookback_minutes: Count
+    sweep_days: Count
 
 
 class _NotionProperty(_Section):
@@ -854,6 +856,7 @@ def parse(tree: dict[str, Any], source_file: Path) -> Config:
         release_projects=tuple(f.jira.release_projects),
         jira_page_size=f.jira.page_size,
         jira_lookback_minutes=f.jira.lookback_minutes,
+        jira_sweep_days=f.jira.sweep_days,
         notion_conn_id=f.notion.conn_id,
         risk_records=NotionDatabase(f.notion.risk_records.database_id, _notion_properties(f.notion.risk_records),
                                     tuple(f.notion.risk_records.closed_statuses)),

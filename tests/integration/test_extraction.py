@@ -35,7 +35,9 @@ def sb(monkeypatch: pytest.MonkeyPatch, shinrai_home: Path) -> Iterator[Sandbox]
     for key, value in sandbox_connections(sandbox.jira_url, sandbox.notion_url, sandbox.slack_url,
                                           sandbox.credentials).items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("SHINRAI_CONFIG", str(_config_with(shinrai_home, slack={"resweep_days": 0})))
+    # every run re-reads every channel and lists every Jira id (the staggered versions: their own tests)
+    monkeypatch.setenv("SHINRAI_CONFIG", str(_config_with(shinrai_home, slack={"resweep_days": 0},
+                                                          jira={"sweep_days": 0})))
     try:
         yield sandbox
     finally:
@@ -257,7 +259,7 @@ def test_bad_credentials_name_the_source_and_never_the_token(sb, monkeypatch):
 
 def test_kill_mid_stream_then_resume_loses_and_duplicates_nothing(sb, shinrai_home, monkeypatch):
     """A separate process extracts Jira slowly; we SIGKILL it after a few pages, then rerun."""
-    monkeypatch.setenv("SHINRAI_CONFIG", str(_config_with(shinrai_home, jira={"page_size": 5},
+    monkeypatch.setenv("SHINRAI_CONFIG", str(_config_with(shinrai_home, jira={"page_size": 5, "sweep_days": 0},
                                                           slack={"resweep_days": 0})))
     sb.set_faults(latency_ms=150)
     sb.reset_requests()  # count only this run's pages

@@ -101,3 +101,43 @@ def test_dbt_docs_open_on_a_bilingual_overview_and_name_relations_as_bi_users_qu
                       screenshot=artefacts / "dbt-docs-relation.png", evaluate=visible)
     text = str(model.value)
     assert "marts.main.fct_incidents" in text and "warehouse.marts" not in text, text[:2000]
+
+
+def test_docs_are_regenerated_only_when_a_model_its_docs_or_the_warehouse_columns_changed(
+        sandbox_publication, docs_page, monkeypatch):
+    """A second publish with nothing changed keeps the page without running ``dbt docs generate``
+    (its catalog.json, the page and the record stay as they were); a changed model description (as
+    the next ``dbt build`` writes it into the manifest) or a changed column regenerates it."""
+    import duckdb
+
+    monkeypatch.setenv("SHINRAI_HOME", str(sandbox_publication.home))
+    monkeypatch.delenv("SHINRAI_PUBLISH_DIR", raising=False)
+    target = sandbox_publication.home / "dbt" / "target"
+    record = docs_page.parent / "generated.json"
+
+    def stamps() -> tuple[int, int, str]:
+        return (docs_page.stat().st_mtime_ns, (target / "catalog.json").stat().st_mtime_ns, record.read_text())
+
+    first = stamps()
+    assert json.loads(first[2])["fingerprint"]
+    assert generate_docs() == docs_page
+    assert stamps() == first  # dbt did not run: no new catalog, the page and its record untouched
+
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    manifest["nodes"]["model.shinrai.fct_incidents"]["description"] += " (edited)"
+    (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    generate_docs()
+    second = stamps()
+    assert all(a != b for a, b in zip(first, second, strict=True))  # regenerated
+    assert generate_docs() and stamps() == second  # and kept again on the next publish
+
+    warehouse = sandbox_publication.home / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create view marts.zz_docs_probe as select 1 as probe")
+    try:
+        generate_docs()
+        assert stamps()[1] != second[1]  # a new relation's columns: the catalog is read again
+    finally:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("drop view marts.zz_docs_probe")
+        generate_docs()

@@ -221,3 +221,74 @@ def test_an_older_copy_later_in_the_run_is_dropped_not_landed_over_the_newer(tmp
         later = store.save_page("incidents", [_rec(1)], [], Cursor(), "run-1")
         assert (later.updated, later.unchanged, later.quarantined) == (0, 0, 0)
         assert store.con.execute("select payload->>'$.fields.summary' from raw.incidents").fetchall() == [("edited",)]
+
+
+def test_every_payload_is_stored_once_and_every_version_stays_readable(tmp_path: Path):
+    """raw.<stream> holds the current payload, raw.<stream>__versions every other one (its row for
+    the current version has a NULL payload): the landing file holds each payload once, not twice,
+    and every version's payload is still read back, as landed, from one or the other."""
+    import hashlib
+    import json
+
+    def rec(i: int, text: str, at: datetime) -> Record:  # about 6 KB of JSON, as a Jira issue is
+        return Record(str(i), f"INC-{i}", at, {"id": str(i), "fields": {"summary": text, "body": text * 1500}})
+
+    later = datetime(2026, 1, 2, tzinfo=UTC)
+    landed: dict[tuple[str, str], dict] = {}
+    with LandingStore(tmp_path / "jira.duckdb", "jira", commit_interval_s=3600) as store:
+        store.ensure_stream("incidents")
+        for batch in ([rec(i, "a", T0) for i in range(2000)],  # a full load
+                      [rec(i, "b", later) for i in range(0, 2000, 10)],  # edits
+                      [rec(i, "a", T0 + (later - T0) * 2) for i in range(0, 2000, 100)]):  # edited back
+            store.save_page("incidents", batch, [], None, "run")
+            landed.update({(r.source_id, r.payload_digest): r.payload for r in batch})
+            store.flush()
+        json_bytes = sum(len(r.payload_json.encode()) for r in
+                         {(r.source_id, r.payload_digest): r for r in [rec(i, "a", T0) for i in range(2000)]}.values())
+        rows = store.con.execute(
+            """select v.source_id, v.payload_hash, coalesce(v.payload, t.payload)::varchar,
+                      v.payload is null and t.payload is not null
+               from raw.incidents__versions v
+               left join raw.incidents t on t.source_id = v.source_id and t.payload_hash = v.payload_hash"""
+        ).fetchall()
+        in_versions = store.con.execute(
+            "select count(*) from raw.incidents__versions where payload is not null").fetchone()[0]
+    assert {(sid, h): json.loads(text) for sid, h, text, _ in rows} == landed  # every version, readable
+    assert all(hashlib.sha256(text.encode()).hexdigest() == h for _, h, text, _ in rows)
+    # the current versions are not copied (those edited back to "a" keep their earlier copy of it)
+    assert sum(current for *_, current in rows) == 2000 - 20
+    assert in_versions == 200 + 20  # the 200 first versions edited, the 20 "b" edited back
+    size = (tmp_path / "jira.duckdb").stat().st_size
+    assert size < 1.5 * json_bytes, (size, json_bytes)
+
+
+def test_a_file_left_mostly_free_by_its_checkpoints_is_compacted_on_close_with_nothing_lost(tmp_path: Path):
+    """Each checkpoint rewrites a touched row group whole, so edits leave the blocks of the earlier
+    copies free (DuckDB reuses them but never shrinks the file): closing rewrites such a file."""
+    path = tmp_path / "jira.duckdb"
+
+    def rec(i: int, text: str) -> Record:
+        return Record(str(i), f"INC-{i}", T0, {"id": str(i), "fields": {"summary": text, "body": text * 8000}})
+
+    with LandingStore(path, "jira") as store:
+        store.ensure_stream("incidents")
+        for round_ in "abcd":  # a load and three edits of every record, each checkpointed
+            store.save_page("incidents", [rec(i, round_) for i in range(2000)], [], None, f"run-{round_}")
+            store.flush()
+            store.con.execute("checkpoint")
+        _, _, block, total, _, free, *_ = store.con.execute("pragma database_size").fetchone()
+        assert free >= total / 4 and free * block >= 32 * 2**20, (free, total)  # what the edits left free
+        payloads = store.con.execute("select source_id, payload::varchar from raw.incidents order by all").fetchall()
+        versions = store.con.execute(
+            "select source_id, payload_hash, payload::varchar from raw.incidents__versions order by all").fetchall()
+    size = path.stat().st_size
+    assert size < (total - free) * block + 2**20  # rewritten without the free blocks
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("pragma database_size").fetchone()[5] == 0
+        assert con.execute("select source_id, payload::varchar from raw.incidents order by all").fetchall() == payloads
+        assert con.execute("select source_id, payload_hash, payload::varchar from raw.incidents__versions "
+                           "order by all").fetchall() == versions
+    with LandingStore(path, "jira") as store:  # still a landing file: keys enforced, rows merge
+        assert store.save_page("incidents", [rec(1, "d"), rec(2, "e")], [], None, "run-e").updated == 1
+        with pytest.raises(duckdb.ConstraintException):
+            store.con.execute("insert into raw.incidents__versions select * from raw.incidents__versions limit 1")

@@ -297,12 +297,92 @@ def _jql_hash(jql: str) -> str:
     return hashlib.sha256(jql.encode()).hexdigest()[:16]
 
 
+def _range_text(low: int | None, high: int | None) -> str:
+    return f"{'' if low is None else low + 1}..{'' if high is None else high}"
+
+
+@dataclass
+class SweepPlan:
+    """Which id ranges of an issue stream the deletion sweep lists, and when each was last listed.
+
+    Range ``i`` holds the ids in ``(bounds[i-1], bounds[i]]`` (the first has no lower bound, the
+    last no upper one). Like Slack's resweep, range ``i`` has a slot every ``days`` days (day
+    ``i % days`` of the cycle) and is due once its latest slot has passed since it was last listed:
+    each range is listed once every ``days`` days, about 1/``days`` of them a night. Bounds are
+    fixed once set, so an id never changes range (and so slot) as issues come and go; new issues
+    land in the last range, which is split when it outgrows its share.
+    """
+
+    bounds: list[int]
+    swept: list[str | None]  # per range: when it was last listed whole (ISO), None = never
+    jql_hash: str
+
+    @classmethod
+    def load(cls, state: dict[str, Any], jql: str) -> SweepPlan:
+        """The plan saved in ``state``; every range is due again when the stream's JQL changed
+        since (what we hold may no longer match it: list it all now, guarded)."""
+        bounds = [int(b) for b in state.get("bounds") or []]
+        swept = list(state.get("swept") or [])
+        if len(swept) != len(bounds) + 1 or state.get("jql_hash") != _jql_hash(jql):
+            swept = [None] * (len(bounds) + 1)
+        return cls(bounds, swept, _jql_hash(jql))
+
+    def state(self) -> dict[str, Any]:
+        return {"bounds": self.bounds, "swept": self.swept, "jql_hash": self.jql_hash}
+
+    def rebalance(self, ids: list[int], days: int) -> None:
+        """Set the bounds the first time (``days`` ranges of the ``ids`` held, ascending), else
+        split the last range while it holds more than its share (so a night lists at most about two
+        shares: its range and, now and then, the growing last one)."""
+        if days <= 1 or not ids:
+            return
+        share = -(-len(ids) // days)
+        if not self.bounds:
+            self.bounds = [ids[k * share - 1] for k in range(1, days) if k * share < len(ids)]
+            self.swept = [self.swept[-1]] * (len(self.bounds) + 1)
+            return
+        top = [i for i in ids if i > self.bounds[-1]]
+        while len(top) > share:
+            self.bounds.append(top[share - 1])
+            self.swept.append(self.swept[-1])
+            top = top[share:]
+
+    def due(self, now: datetime, days: int) -> list[int]:
+        if days == 0:  # 0: the whole site every run
+            return list(range(len(self.swept)))
+        period = days * 86400
+        out = []
+        for index, last in enumerate(self.swept):
+            offset = (index % days) * 86400
+            latest_slot = (now.timestamp() - offset) // period * period + offset
+            if last is None or datetime.fromisoformat(last).timestamp() < latest_slot:
+                out.append(index)
+        return out
+
+    def listings(self, due: list[int]) -> list[tuple[int | None, int | None]]:
+        """One listing ``(low, high]`` per run of adjacent due ranges (all due: one, unbounded)."""
+        out: list[tuple[int | None, int | None]] = []
+        for index in due:
+            low = self.bounds[index - 1] if index else None
+            high = self.bounds[index] if index < len(self.bounds) else None
+            if out and out[-1][1] is not None and out[-1][1] == low:
+                out[-1] = (out[-1][0], high)
+            else:
+                out.append((low, high))
+        return out
+
+    def mark_swept(self, due: list[int], now: datetime) -> None:
+        for index in due:
+            self.swept[index] = now.isoformat()
+
+
 @dataclass
 class StreamStats:
     pages: int = 0
     seen: int = 0
     changed: int = 0
     quarantined: int = 0
+    deleted: int = 0  # changed issues that answered 404 (:meth:`JiraIssueExtractor.gone_since`)
 
 
 class JiraIssueExtractor:
@@ -383,6 +463,7 @@ class JiraIssueExtractor:
             log.info("jira %s: resuming mid-stream from a saved page token", stream)
         stats = StreamStats()
         seen_tokens: set[str] = set()
+        seen_ids: set[str] = set()
         client = self.hook.client
 
         def fetch(token: str | None) -> dict[str, Any]:
@@ -409,11 +490,14 @@ class JiraIssueExtractor:
                     coming = ahead.submit(fetch, next_token)
                 max_updated = self._land_page(page, stream, stats, max_updated, jql, next_token, cursor,
                                               cursor_key, run_id)
+                seen_ids.update(str(i["id"]) for i in page["issues"] if isinstance(i, dict) and i.get("id"))
                 if not next_token:
                     break
                 seen_tokens.add(next_token)
         finally:
             ahead.shutdown(wait=True, cancel_futures=True)
+        if window is None and since is not None:
+            stats.deleted = self.gone_since(stream, since, seen_ids, run_id)
         log.info(
             "jira %s: %d pages, %d issues seen, %d changed, %d quarantined",
             stream, stats.pages, stats.seen, stats.changed, stats.quarantined,
@@ -514,15 +598,57 @@ class JiraIssueExtractor:
                     break
         return sorted(histories, key=lambda h: (h.get("created") or "", str(h.get("id"))))
 
-    def sweep_deleted(self, stream: str, run_id: str) -> int:
+    def sweep_deleted(self, stream: str, run_id: str, now: datetime | None = None) -> int:
         """Soft-delete issues that no longer match the stream's JQL (Jira has no tombstones).
 
-        Lists every id in scope (``fields=id``, the largest pages search serves). Issues updated
-        within the lookback window are spared: search is eventually consistent, so a brand-new
-        issue may be missing from the listing for a while. The landing store's deletion guard
-        refuses a sweep that would take too much of the stream (``landing.max_deleted_share``).
+        Lists the ids (``fields=id``, the largest pages search serves) of the id ranges due
+        tonight (:class:`SweepPlan`: each range once every ``jira.sweep_days``, staggered, so a
+        night lists about 1/``sweep_days`` of the site; all of it with 0, the first time, and
+        when the stream's JQL changed).
+        Issues updated within the lookback window are spared: search is eventually consistent, so
+        a brand-new issue may be missing from the listing for a while. The landing store's
+        deletion guard refuses a sweep that would take too much of what it listed
+        (``landing.max_deleted_share`` of the live issues within the ranges listed).
         """
-        jql = f"({self.config.jira_jql[stream]}) ORDER BY key ASC"
+        now = now or datetime.now(UTC)
+        self.store.ensure_stream(stream)
+        key = f"sweep:{stream}"
+        live = self.store.live_ids(stream)
+        plan = SweepPlan.load(self.store.cursor(key).in_progress, self.config.jira_jql[stream])
+        days = self.config.jira_sweep_days
+        plan.rebalance(sorted(int(i) for i in live) if all(i.isdigit() for i in live) else [], days)
+        due = plan.due(now, days)
+        if not due:
+            log.info("jira %s: no id range is due for the deletion sweep", stream)
+            return 0
+        listings = plan.listings(due)
+        seen: set[str] = set()
+        for low, high in listings:
+            seen |= self._list_ids(stream, low, high)
+        whole = listings == [(None, None)]
+        in_slice = live if whole else {i for i in live if any(
+            (low is None or int(i) > low) and (high is None or int(i) <= high) for low, high in listings)}
+        recent = now - timedelta(minutes=self.config.jira_lookback_minutes)
+        gone = in_slice - seen - self.store.updated_since(stream, recent)
+        # refused (MassDeletionRefused, nothing marked) when ``gone`` is too much of what was listed:
+        # a narrowed JQL or a lost permission looks exactly like this; the changelogs follow their issues
+        deleted = self.store.mark_deleted(
+            stream, gone, run_id, also=("changelogs",), within=None if whole else in_slice,
+            scope_key=None if whole else "ids " + ", ".join(_range_text(low, high) for low, high in listings))
+        plan.mark_swept(due, now)
+        self.store.set_cursor(key, Cursor(watermark=now, in_progress=plan.state()))
+        log.info("jira %s: deletion sweep listed %d of %d id ranges (%d ids), %d issues marked deleted",
+                 stream, len(due), len(plan.swept), len(seen), deleted)
+        return deleted
+
+    def _list_ids(self, stream: str, low: int | None, high: int | None) -> set[str]:
+        """The ids search lists for the stream's JQL within ``low < id <= high`` (None: unbounded)."""
+        jql = f"({self.config.jira_jql[stream]})"
+        if low is not None:
+            jql += f" AND id > {low}"
+        if high is not None:
+            jql += f" AND id <= {high}"
+        jql += " ORDER BY key ASC"
         client = self.hook.client
         seen: set[str] = set()
         token = None
@@ -535,14 +661,19 @@ class JiraIssueExtractor:
             seen.update(str(i["id"]) for i in page.get("issues") or [] if isinstance(i, dict) and i.get("id"))
             token = page.get("nextPageToken") or None
             if not token:
-                break
-        recent = datetime.now(UTC) - timedelta(minutes=self.config.jira_lookback_minutes)
-        gone = self.store.live_ids(stream) - seen - self.store.updated_since(stream, recent)
-        # refused (MassDeletionRefused, nothing marked) when ``gone`` is too much of the stream: a
-        # narrowed JQL or a lost permission looks exactly like this; the changelogs follow their issues
-        deleted = self.store.mark_deleted(stream, gone, run_id, also=("changelogs",))
+                return seen
+
+    def gone_since(self, stream: str, since: datetime, seen: set[str], run_id: str) -> int:
+        """Mark deleted the issues held as updated at or after ``since`` that the incremental read
+        (which asked for every issue updated since then) did not return, once ``GET /issue/{id}``
+        answers 404: a changed issue deleted since is gone the next night, not at its range's
+        sweep. One request per such issue (usually none); one that answers 200 (moved out of the
+        JQL, or not yet in search) is left to the sweep. Guarded against the whole stream."""
+        missing = sorted(self.store.updated_since(stream, since) & self.store.live_ids(stream) - seen)
+        gone = [issue_id for issue_id in missing if self.hook.issue_gone(issue_id)]
+        deleted = self.store.mark_deleted(stream, gone, run_id, also=("changelogs",)) if gone else 0
         if deleted:
-            log.info("jira %s: %d issues no longer in Jira, marked deleted", stream, deleted)
+            log.info("jira %s: %d changed issues answer 404, marked deleted", stream, deleted)
         return deleted
 
     def versions(self, run_id: str) -> dict[str, int]:

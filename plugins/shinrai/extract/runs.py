@@ -78,7 +78,7 @@ def extract_jira(run_id: str, full_refresh: bool = False, streams: tuple[str, ..
                 stats.update(vars(extractor.run(stream, run_id, full_refresh=full_refresh)))
                 if window is not None and not full_refresh:
                     _add_window(stats, vars(extractor.run(stream, run_id, window=window)))
-                stats["deleted"] = extractor.sweep_deleted(stream, run_id)
+                stats["deleted"] = stats.get("deleted", 0) + extractor.sweep_deleted(stream, run_id)
             return stats
 
         # The streams run at once: each waits on its own requests (the incidents mostly on their

@@ -164,3 +164,21 @@ class JiraHook(BaseHook):
         """GET ``/rest/api/3/<path>`` through the client's session, with the shared retry policy."""
         client = self.client
         return self.call(lambda: client._get_json(path, params=params))
+
+    def issue_gone(self, issue_id: str) -> bool:
+        """Whether ``GET /issue/{id}`` answers 404 (the issue was deleted, or this account can no
+        longer see it: Jira answers both alike). Any other failure goes through the retry policy."""
+        from jira.exceptions import JIRAError
+
+        client = self.client
+
+        def probe() -> bool:
+            try:
+                client._get_json(f"issue/{issue_id}", params={"fields": "id"})
+            except JIRAError as exc:
+                if exc.status_code == 404:
+                    return True
+                raise
+            return False
+
+        return self.call(probe)

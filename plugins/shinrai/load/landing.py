@@ -28,6 +28,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -42,6 +43,7 @@ from typing import Any, NamedTuple, cast
 import duckdb
 
 from shinrai import duckdb_lock
+from shinrai.duckdb_lock import FileInUse
 from shinrai.load.checks import RunPositions, describe, payload_problem, quarantine_text, storable, surrogate_in
 from shinrai.load.pending import PendingWrites, StagedRow
 
@@ -51,6 +53,12 @@ FIELD_MAP_READING_COLUMNS = ("field_type", "reader", "part", "pick")
 COMMIT_INTERVAL_S = 0.25  # staged pages wait at most this long for their commit (while pages keep coming)
 MAX_STAGED_CHARS = 32_000_000  # or until this much payload text is staged
 CHECKPOINT_THRESHOLD = "64MB"
+# A checkpoint rewrites every row group it touches whole, payload column included (a row group is up
+# to 122,880 rows: every row of a stream below 100x), so a load's checkpoints leave the blocks of
+# earlier copies free. Free blocks are reused but the file never shrinks: when closing, a file that
+# is more than this share free (and at least COMPACT_MIN_FREE_BYTES) is rewritten compactly.
+COMPACT_FREE_SHARE = 0.25
+COMPACT_MIN_FREE_BYTES = 32 * 2**20
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 # landing.max_deleted_share's default (config.DEFAULT_MAX_DELETED_SHARE says the same; the store
 # does not import the config, so a bare store is guarded too)
@@ -245,9 +253,41 @@ class LandingStore:
                 raise
             log.warning("landing %s: the last staged pages could not be committed", self.source, exc_info=True)
         finally:
+            compact = exc is None and self._worth_compacting()
             self._con.close()
             self._con = None
             self._open_quarantine = None
+        if compact:
+            self._compact()
+
+    def _worth_compacting(self) -> bool:
+        try:
+            (_, _, block_size, total, _, free, *_), = self._db.execute("pragma database_size").fetchall()
+        except duckdb.Error:
+            return False
+        return free * block_size >= COMPACT_MIN_FREE_BYTES and free >= COMPACT_FREE_SHARE * total
+
+    def _compact(self) -> None:
+        """Rewrite the (closed) file without its free blocks: a copy of every table, constraints
+        included, made beside it and renamed over it once complete (a crash leaves the original)."""
+        tmp = self.path.with_name(f".{self.path.name}.compact")
+        for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        before = self.path.stat().st_size
+        try:
+            with duckdb_lock.connect(self.path) as con:  # held until the copy is renamed over it
+                con.execute("attach '{}' as compacted".format(str(tmp).replace("'", "''")))  # takes no parameters
+                con.execute(f'copy from database "{self.path.stem}" to compacted')
+                con.execute("detach compacted")
+                os.replace(tmp, self.path)
+        except (duckdb.Error, FileInUse, OSError) as exc:  # only space is at stake: the data is committed
+            log.warning("landing %s: %s not compacted (%s); it will be on a later close", self.source,
+                        self.path.name, exc)
+            for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+                stale.unlink(missing_ok=True)
+            return
+        log.info("landing %s: compacted %s from %.1f to %.1f MiB", self.source, self.path.name,
+                 before / 2**20, self.path.stat().st_size / 2**20)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -357,13 +397,20 @@ class LandingStore:
                 source_id varchar not null,
                 payload_hash varchar not null,
                 source_updated_at timestamptz,
-                payload json not null,
+                payload json,
                 extracted_at timestamptz not null,
                 run_id varchar not null,
                 primary key (source_id, payload_hash)
             )
             """
         )
+        # files from before "every payload once" declared it not null (their versions keep a copy
+        # of the current payloads; new versions are written the new way)
+        if self._db.execute(
+            "select is_nullable = 'NO' from information_schema.columns where table_schema = 'raw' "
+            "and table_name = ? and column_name = 'payload'", [f"{s}__versions"]
+        ).fetchone()[0]:
+            self._db.execute(f"alter table raw.{s}__versions alter column payload drop not null")
 
     # -- cursors -------------------------------------------------------------------------------
 
@@ -758,16 +805,18 @@ class LandingStore:
             self.con.executemany("insert or replace into raw.page_titles values (?, ?, ?)", rows)
 
     def mark_deleted(self, stream: str, source_ids: Iterable[str], run_id: str, *, scope_key: str | None = None,
-                     also: Iterable[str] = ()) -> int:
+                     also: Iterable[str] = (), within: Iterable[str] | None = None) -> int:
         """Soft-delete: the row stays, flagged, with the time we noticed it was gone.
 
-        Guarded (:meth:`_guard_deletions`, within ``scope_key`` when given): a refused sweep raises
+        Guarded (:meth:`_guard_deletions`, within ``scope_key`` when given, or against only the ids
+        ``within`` when given: the slice a partial sweep listed, ``scope_key`` then naming it in
+        the message): a refused sweep raises
         :class:`MassDeletionRefused` and marks nothing. ``also`` names streams whose rows of the same
         ids follow them (e.g. the issues' changelogs): judged with ``stream``, marked with it.
         Returns how many live rows of ``stream`` were marked."""
         ids = list(dict.fromkeys(source_ids))
         live = self._live_among(stream, ids)
-        self._guard_deletions(stream, live, scope_key)
+        self._guard_deletions(stream, live, scope_key, within)
         self._stage_deletes([(stream, live), *((other, self._live_among(other, ids)) for other in also)], run_id)
         return len(live)
 
@@ -778,17 +827,23 @@ class LandingStore:
                 self._pending.stage_delete(stream, source_id, now, run_id)
         self._maybe_flush()
 
-    def _guard_deletions(self, stream: str, doomed: list[str], scope_key: str | None = None) -> None:
+    def _guard_deletions(self, stream: str, doomed: list[str], scope_key: str | None = None,
+                         within: Iterable[str] | None = None) -> None:
         """Refuse to soft-delete ``doomed`` (live ids of ``stream``) when it looks like a mass deletion.
 
         Judged against the live rows of the stream, or of ``scope_key`` within it (one project's
         versions, one Slack channel's messages): refused when the sweep would take every one of
         them (never without confirmation, however few), or more than ``max_deleted_share`` of
         them once it is more than :data:`MIN_GUARDED_DELETIONS` records (so a small stream losing a
-        record or two is not stopped). ``confirm_mass_deletion`` lets it through, logged."""
+        record or two is not stopped). ``confirm_mass_deletion`` lets it through, logged.
+        ``within``: judge against only these ids' live rows (a partial sweep's slice: what it did
+        not list can tell nothing; ``scope_key`` is then only the slice's name in the message)."""
         if not doomed:
             return
-        live = len(self.live_ids(stream, scope_key))
+        if within is None:
+            live = len(self.live_ids(stream, scope_key))
+        else:
+            live = len(self.live_ids(stream) & set(within))
         count = len(doomed)
         whole = count >= live
         if not whole and (count <= MIN_GUARDED_DELETIONS or count <= self.max_deleted_share * live):

@@ -88,6 +88,20 @@ class PendingWrites:
         for stream, rows in self.rows.items():
             assert stream in checked
             versions = self.versions.get(stream, {})
+            changed = [(sid, r) for sid, r in rows.items() if r.in_db]
+            if changed:
+                # the payload being replaced moves to its version row (which held it as NULL while it
+                # was the current one): every payload is stored once (:mod:`shinrai.load.landing`)
+                con.execute(
+                    f"""
+                    update raw.{stream}__versions as v set payload = t.payload
+                    from raw.{stream} as t,
+                        (select unnest(?::varchar[]) as source_id, unnest(?::varchar[]) as payload_hash) as p
+                    where t.source_id = p.source_id and t.payload_hash <> p.payload_hash
+                      and v.source_id = t.source_id and v.payload_hash = t.payload_hash and v.payload is null
+                    """,
+                    [[sid for sid, _ in changed], [r.payload_hash for _, r in changed]],
+                )
             # a record new to the file has no versions there yet: only the others need the check
             for fresh in (True, False):
                 keys = [k for k in versions if (not rows[k[0]].in_db) == fresh]
@@ -102,7 +116,7 @@ class PendingWrites:
                     {"" if fresh else "on conflict do nothing"}
                     """,
                     [[k[0] for k in keys], [k[1] for k in keys],
-                     *map(list, zip(*(versions[k] for k in keys), strict=True))],
+                     *map(list, zip(*(_version_row(versions[k], rows[k[0]], k[1]) for k in keys), strict=True))],
                 )
             new = [(sid, r) for sid, r in rows.items() if not r.in_db]
             if new:
@@ -116,7 +130,6 @@ class PendingWrites:
                     """,
                     _columns(new),
                 )
-            changed = [(sid, r) for sid, r in rows.items() if r.in_db]
             if changed:
                 con.execute(
                     f"""
@@ -182,6 +195,13 @@ class PendingWrites:
                 """,
                 [list(self.cursors), *map(list, zip(*self.cursors.values(), strict=True))],
             )
+
+
+def _version_row(version: tuple[datetime | None, str, datetime, str], current: StagedRow, digest: str
+                 ) -> tuple[datetime | None, str | None, datetime, str]:
+    """A version's row: its payload NULL when it is the record's current one (raw.<stream> holds it)."""
+    updated, payload, extracted_at, run_id = version
+    return updated, None if digest == current.payload_hash else payload, extracted_at, run_id
 
 
 def _columns(rows: list[tuple[str, StagedRow]]) -> list[list[Any]]:
