@@ -61,8 +61,8 @@ def probe_source(config: Config, source: str) -> SourceReport:
     missing = _missing_connection(hook, conn_id)
     if missing:
         env = f"AIRFLOW_CONN_{conn_id.upper()}"
-        return SourceReport(source, [Finding(source, key, missing, f"set {env} (README 'Connecting real Jira, "
-                                             f"Notion and Slack'), or `airflow connections add {conn_id}`")])
+        return SourceReport(source, [Finding(source, key, missing, f"set {env} (README 'Write the connections'), "
+                                             f"or `airflow connections add {conn_id}`")])
     try:
         module = importlib.import_module(f"shinrai.onboard.{source}")
     except ModuleNotFoundError as exc:
