@@ -102,12 +102,14 @@ def test_a_correct_configuration_gives_no_error_and_the_sandbox_counts(site: Sit
     assert _errors(slack) == [], [f.line() for f in slack.findings]
     assert _count(slack, "users") == counts["slack.users"]
     assert _count(slack, "channels") == len(site.sandbox.org.channels)
-    to_read = counts["slack.incident_channels"] + 1  # and the release channel
+    to_read = counts["slack.incident_channels"]  # and the release channel, counted apart
     estimate = next(f for f in slack.findings if f.key == "slack.incident_channel_pattern" and f.level == "info")
-    assert f"in {to_read} channels to read" in estimate.problem
+    assert f"in {to_read} incident channel(s) and the release channel" in estimate.problem
     held = sum(c.n_top - c.unposted_top + c.n_reply - c.unposted_replies
                for c in site.sandbox.org.channels if c.kind in ("incident", "release"))
-    assert held / 3 <= (_count(slack, "messages") or 0) <= held * 3
+    # sampled incident channels scaled, the release channel's first page apart: within a factor of 2
+    # (sampled together with the incident channels, the release channel made it 9x at 1x)
+    assert held / 2 <= (_count(slack, "messages") or 0) <= held * 2, (held, _count(slack, "messages"))
     assert any(f.key == "slack.rate_mode" and "standard" in f.problem for f in slack.findings)
 
 

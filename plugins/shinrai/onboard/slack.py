@@ -208,42 +208,69 @@ def _counts(config: Config, hook: Any, channels: list[dict[str, Any]], wanted: l
     report.counts.append(_messages(config, hook, wanted, readable, report))
 
 
+def _first_page(hook: Any, channel: dict[str, Any], limit: int) -> tuple[int, int, int, bool] | None:
+    """One history page of a channel: (messages, thread replies, threads, more pages?)."""
+    try:
+        page = hook.call(lambda: hook.client.conversations_history(channel=channel["id"], limit=limit))
+    except SourceUnavailable:
+        return None
+    messages = [m for m in page.get("messages") or [] if isinstance(m, dict)]
+    counts = [int(m.get("reply_count") or 0) for m in messages]
+    return len(messages), sum(counts), sum(1 for n in counts if n), bool(page.get("has_more"))
+
+
 def _messages(config: Config, hook: Any, wanted: list[dict[str, Any]], readable: list[dict[str, Any]],
               report: SourceReport) -> StreamCount:
-    """The messages stream: one history page of a few readable channels (spread over the list), scaled
-    to every channel read; records are top-level messages plus thread replies."""
+    """The messages stream: one history page of a few readable incident channels (spread over the
+    list), scaled to every incident channel read, plus the release channel's first page counted on its
+    own (one long-lived channel is no sample of hundreds of short incident channels: sampled with them,
+    it made the estimate 9x the sandbox's messages); records are top-level messages plus thread replies."""
     mode = config.slack_rate_mode
     limit = RateMode.for_config(mode).history_limit
-    sample_size = min(SAMPLE_CHANNELS.get(mode, 1), len(readable))
-    step = len(readable) / sample_size if sample_size else 1
-    sample = [readable[int(k * step)] for k in range(sample_size)]
-    top = replies = threads = 0
+    release = [c for c in readable if c.get("name") == config.release_channel]
+    incident_readable = [c for c in readable if c.get("name") != config.release_channel]
+    n = sum(1 for c in wanted if c.get("name") != config.release_channel)
+    sample_size = min(SAMPLE_CHANNELS.get(mode, 1), len(incident_readable))
+    step = len(incident_readable) / sample_size if sample_size else 1
+    sample = [incident_readable[int(k * step)] for k in range(sample_size)]
+    top = replies = threads = read = 0
     more = False
-    client = hook.client
     for channel in sample:
-        try:
-            page = hook.call(lambda channel=channel: client.conversations_history(channel=channel["id"], limit=limit))
-        except SourceUnavailable:
+        page = _first_page(hook, channel, limit)
+        if page is None:
             continue
-        messages = [m for m in page.get("messages") or [] if isinstance(m, dict)]
-        top += len(messages)
-        more = more or bool(page.get("has_more"))
-        counts = [int(m.get("reply_count") or 0) for m in messages]
-        replies += sum(counts)
-        threads += sum(1 for n in counts if n)
-    n = len(wanted)
-    if not sample:
-        return StreamCount(SOURCE, "messages", None, n, _history_seconds(mode, n, 0))
-    per_channel_top = top / len(sample)
-    per_channel_threads = threads / len(sample)
-    per_thread = (replies / threads) if threads else 0
-    history_requests = n * max(1, math.ceil(per_channel_top / limit))
-    replies_requests = round(n * per_channel_threads * max(1, math.ceil((per_thread + 1) / limit)))
-    records = round(n * (top + replies) / len(sample))
+        read += 1
+        top += page[0]
+        replies += page[1]
+        threads += page[2]
+        more = more or page[3]
+    history_requests = replies_requests = records = 0
+    if read:
+        per_channel_top = top / read
+        per_channel_threads = threads / read
+        per_thread = (replies / threads) if threads else 0
+        history_requests = n * max(1, math.ceil(per_channel_top / limit))
+        replies_requests = round(n * per_channel_threads * max(1, math.ceil((per_thread + 1) / limit)))
+        records = round(n * (top + replies) / read)
+    else:
+        history_requests = n
+    release_note = ""
+    for channel in release:
+        page = _first_page(hook, channel, limit)
+        if page is None:
+            continue
+        records += page[0] + page[1]
+        history_requests += 1
+        replies_requests += page[2]
+        release_note = f"; #{channel.get('name')}: {page[0] + page[1]}{' or more' if page[3] else ''}"
+    if not read and not release_note:
+        return StreamCount(SOURCE, "messages", None, history_requests,
+                           _history_seconds(mode, history_requests, replies_requests))
     report.findings.append(Finding(
         SOURCE, "slack.incident_channel_pattern",
-        f"about {records} messages and thread replies in {n} channels to read (estimated from {len(sample)} "
-        f"channel(s){', whose first page held more' if more else ''})",
+        f"about {records} messages and thread replies in {n} incident channel(s) and the release channel "
+        f"(estimated from {read} incident channel(s){', whose first page held more' if more else ''}"
+        f"{release_note})",
         "nothing to change", "info"))
     return StreamCount(SOURCE, "messages", records, history_requests + replies_requests,
                        _history_seconds(mode, history_requests, replies_requests))
