@@ -30,6 +30,7 @@ read-only. Importing this module registers the types with GX.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -83,6 +84,63 @@ class _DuckDBAPI:
         raise duckdb.InterfaceError("a shinrai DuckDB engine connects through its datasource's creator")
 
 
+class _Cursor:
+    """A DB-API cursor on the connection itself. ``DuckDBPyConnection.cursor()`` opens a second
+    connection to the same database, with its own temporary catalog: the temporary table GX
+    creates for a batch through one cursor would not exist for the next."""
+
+    arraysize = 1
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.description: Any = None
+
+    @property
+    def rowcount(self) -> int:
+        return -1
+
+    def execute(self, statement: str, parameters: Any = None) -> _Cursor:
+        self._con.execute(statement, parameters or None)
+        self.description = self._con.description
+        return self
+
+    def executemany(self, statement: str, parameters: Any) -> _Cursor:
+        self._con.executemany(statement, parameters)
+        self.description = self._con.description
+        return self
+
+    def fetchone(self) -> Any:
+        return self._con.fetchone()
+
+    def fetchmany(self, size: int | None = None) -> list:
+        return self._con.fetchmany(size or self.arraysize)
+
+    def fetchall(self) -> list:
+        return self._con.fetchall()
+
+    def close(self) -> None:
+        return None  # the connection stays open (it is the engine's only one)
+
+
+class _Connection:
+    """A DB-API connection over one DuckDB connection whose cursors all share it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def cursor(self) -> _Cursor:
+        return _Cursor(self.con)
+
+    def commit(self) -> None:
+        self.con.commit()
+
+    def rollback(self) -> None:
+        self.con.rollback()
+
+    def close(self) -> None:
+        self.con.close()
+
+
 class DuckDBDialect(PGDialect):
     name = "duckdb"
     driver = "shinrai"
@@ -128,7 +186,7 @@ class DuckDBDialect(PGDialect):
             pass
 
     def do_ping(self, dbapi_connection: Any) -> bool:
-        dbapi_connection.execute("select 1")
+        dbapi_connection.cursor().execute("select 1")
         return True
 
 
@@ -173,9 +231,21 @@ def _register_functions(con: duckdb.DuckDBPyConnection) -> None:
 class DuckDBExecutionEngine(SqlAlchemyExecutionEngine):
     """GX's SQL execution engine on one DuckDB connection, kept open until :meth:`close`.
 
-    GX 1.x's ``execute_query`` runs a query in ``with self.get_connection()`` and returns the
-    result after leaving it; GX keeps the connection open only for the dialects it lists (SQLite,
-    SQL Server...). DuckDB is not among them, so the connection is held here the same way."""
+    * GX 1.x's ``execute_query`` runs a query in ``with self.get_connection()`` and returns the
+      result after leaving it; GX keeps the connection open only for the dialects it lists
+      (SQLite, SQL Server...). DuckDB is not among them, so the connection is held here the same
+      way: a result is read while its connection is open.
+    * A dataset's query runs once: its rows go to a DuckDB temporary table (GX's own
+      ``create_temp_table``) that every metric of its rules reads, instead of GX re-running the
+      joins and JSON extraction for each metric. The table lives in DuckDB's buffer pool, under
+      ``memory_limit`` (spilled to DuckDB's temporary directory beyond it), and is dropped when
+      the next dataset is loaded: one dataset's rows at a time, never a pandas frame.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["create_temp_table"] = True
+        super().__init__(*args, **kwargs)
+        self._temp_tables: list[str] = []
 
     def get_connection(self) -> Any:  # a generator context manager, as GX's
         from contextlib import contextmanager
@@ -188,12 +258,63 @@ class DuckDBExecutionEngine(SqlAlchemyExecutionEngine):
 
         return held()
 
+    def get_batch_data_and_markers(self, batch_spec: Any) -> Any:
+        self._drop_temp_tables()
+        batch_data, markers = super().get_batch_data_and_markers(batch_spec)
+        if isinstance(batch_data.selectable, sa.Table):  # the temporary table GX created
+            self._temp_tables.append(str(batch_data.selectable.name))
+        return batch_data, markers
+
+    def _drop_temp_tables(self) -> None:
+        while self._temp_tables:
+            name = self._temp_tables.pop()
+            with self.get_connection() as connection:
+                connection.exec_driver_sql(f'drop table if exists temp.main."{name}"')
+
     def close(self) -> None:
         connection = getattr(self, "_connection", None)
         if connection is not None:
+            self._temp_tables.clear()  # temporary: gone with the connection
             connection.close()
             self._connection = None
         self.engine.dispose()
+
+
+def _untruncated_index_list(fn: Any) -> Any:
+    """GX's SQL ``unexpected_index_list`` keeps ``partial_unexpected_count`` rows even when the
+    result format is ``COMPLETE`` ("SQL tables can be very large"); pandas returns them all.
+    The failing record keys of a rule are its result (history, tests, the gate's log), so on
+    DuckDB a ``COMPLETE`` run lists every failing record, as the pandas engine did. (Only the
+    index columns travel: record_key, record_url, record_note.)"""
+
+    @functools.wraps(fn)
+    def complete(*args: Any, **kwargs: Any) -> Any:
+        value_kwargs = kwargs.get("metric_value_kwargs") or {}
+        result_format = value_kwargs.get("result_format") or {}
+        if isinstance(result_format, dict) and result_format.get("result_format") == "COMPLETE":
+            kwargs["metric_value_kwargs"] = {**value_kwargs,
+                                             "result_format": {**result_format, "partial_unexpected_count": None}}
+        return fn(*args, **kwargs)
+
+    complete._shinrai_complete = True  # type: ignore[attr-defined]
+    return complete
+
+
+def _register_complete_index_lists() -> None:
+    """Give DuckDBExecutionEngine an untruncated ``*.unexpected_index_list`` for every map metric
+    (GX's metric registry, looked up by execution engine class before its bases)."""
+    import great_expectations.expectations.metrics  # noqa: F401 - every GX metric registered
+    from great_expectations.expectations import registry as gx_registry
+
+    engine = DuckDBExecutionEngine.__name__
+    for name, definition in gx_registry._registered_metrics.items():
+        if not name.endswith(".unexpected_index_list"):
+            continue
+        providers = definition.get("providers", {})
+        current = providers.get(engine) or providers.get(SqlAlchemyExecutionEngine.__name__)
+        if current is None or getattr(current[1], "_shinrai_complete", False):
+            continue
+        providers[engine] = (current[0], _untruncated_index_list(current[1]))
 
 
 class ColumnValuesMatchRegexDuckDB(ColumnMapMetricProvider):
@@ -284,11 +405,11 @@ class DuckDBDatasource(SQLDatasource):
 
     def _create_engine(self) -> sa.Engine:
         # one DuckDB connection per engine (StaticPool): the attachments and settings are per connection
-        return sa.create_engine("duckdb+shinrai://", creator=self.connect, poolclass=StaticPool)
+        return sa.create_engine("duckdb+shinrai://", creator=lambda: _Connection(self.connect()), poolclass=StaticPool)
 
     def get_execution_engine(self) -> DuckDBExecutionEngine:
         if not isinstance(self._execution_engine, DuckDBExecutionEngine):
-            self._execution_engine = DuckDBExecutionEngine(engine=self.get_engine(), create_temp_table=False)
+            self._execution_engine = DuckDBExecutionEngine(engine=self.get_engine())
         return self._execution_engine
 
     def close(self) -> None:
@@ -300,5 +421,7 @@ class DuckDBDatasource(SQLDatasource):
             self._engine.dispose()
             self._engine = None
 
+
+_register_complete_index_lists()  # after the metric providers above: theirs are wrapped too
 
 __all__ = ["DuckDBDatasource", "DuckDBDialect", "DuckDBExecutionEngine", "DuckDBQueryAsset"]
