@@ -385,15 +385,15 @@ flagged as (
     select * from issues where len(multi_valued_fields) > 0
 ),
 raw as (
-    select source_id, payload from jira.raw.incidents where source_id in (select issue_id from flagged)
+    select * from {_jira_sites('incidents')} where source_id in (select issue_id from flagged)
     union all
-    select source_id, payload from jira.raw.postmortems where source_id in (select issue_id from flagged)
+    select * from {_jira_sites('postmortems')} where source_id in (select issue_id from flagged)
     union all
-    select source_id, payload from jira.raw.actions where source_id in (select issue_id from flagged)
+    select * from {_jira_sites('actions')} where source_id in (select issue_id from flagged)
 )
 select
     flagged.issue_key as record_key,
-    {_jira_browse_url('raw.payload', 'flagged.issue_key')} as record_url,
+    raw.site || '/browse/' || flagged.issue_key as record_url,
     -- the logical fields (jira.fields) that held several values; the configured pick counted
     array_to_string(flagged.multi_valued_fields, ', ') as record_note
 from flagged
