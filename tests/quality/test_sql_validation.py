@@ -91,3 +91,58 @@ def test_no_rule_query_holds_raw_payloads_in_a_join(nightly):  # (the volume bas
                     if "payload" in _outputs(children[1]):
                         held.setdefault(dataset.name, []).append(node["name"])
     assert not held, f"joins built on raw payloads: {held}"
+
+
+TIMESTAMP_EDGES = [
+    "2024-05-01T10:02:00.000+0900", "2024-05-01T10:02:00.123456+0900", "2024-05-01T10:02:00.0-0330",
+    "2024-02-29T23:59:59.999+0000", "2023-02-29T10:00:00.000+0900", "2024-02-30T10:00:00.000+0900",
+    "2024-05-01T24:00:00.000+0900", "2024-05-01T10:60:00.000+0900", "2024-05-01T10:02:60.000+0900",
+    "2024-05-01T10:02:00.1234567+0900", "2024-05-01T10:02:00.000+2400", "2024-05-01T10:02:00.000Z",
+    "2024-05-01T10:02:00.000+09:00", "2024-5-1T10:02:00.000+0900", "2024-05-01 10:02:00.000+0900",
+    "2024-05-01T10:02:00+0900", "2024-05-01", "2024-05-01T10:02:00Z", "2024-05-01T10:02:00.000000001Z",
+    "2024-13-01T10:02:00.000Z", "yesterday", "May 1 2024 10:02", "", " 2024-05-01T10:02:00.000Z",
+]
+
+
+def test_timestamp_checks_in_duckdb_give_the_python_verdicts():
+    """The strftime and dateutil rules run inside DuckDB (a SQL fast path, Python for the rest):
+    on edge values their failing records are exactly those of GX's pandas engine."""
+    import great_expectations.expectations as gxe
+    import pandas as pd
+
+    from shinrai.quality.rules import JIRA_TIMESTAMP_FORMAT
+
+    rows = ", ".join(f"('{i}', '{v}')" for i, v in enumerate(TIMESTAMP_EDGES))
+    query = (f"select record_key, 'url' as record_url, value_text as record_note, value_text "
+             f"from (values {rows}) as t(record_key, value_text)")
+    frame = pd.DataFrame({"record_key": [str(i) for i in range(len(TIMESTAMP_EDGES))], "record_url": "url",
+                          "record_note": TIMESTAMP_EDGES, "value_text": TIMESTAMP_EDGES})
+
+    def failing(source: Any, batch_parameters: dict | None) -> dict[str, set[str]]:
+        asset = (source.add_duckdb_query_asset("edges", query=query) if batch_parameters is None
+                 else source.add_dataframe_asset("edges"))
+        batch = (asset.add_batch_definition_whole_table("all") if batch_parameters is None
+                 else asset.add_batch_definition_whole_dataframe("all"))
+        suite = gxlib.ExpectationSuite(name=f"edges_{source.name}", expectations=[
+            gxe.ExpectColumnValuesToMatchStrftimeFormat(column="value_text", strftime_format=JIRA_TIMESTAMP_FORMAT),
+            gxe.ExpectColumnValuesToBeDateutilParseable(column="value_text"),
+        ])
+        suite = ctx.suites.add(suite)
+        result = gxlib.ValidationDefinition(name=f"edges_{source.name}", data=batch, suite=suite).run(
+            batch_parameters=batch_parameters, result_format=gx.RESULT_FORMAT)
+        assert all(not (r.exception_info or {}).get("raised_exception") for r in result.results), result.results
+        return {r.expectation_config.type: {row["record_key"] for row in gx.failing_rows(r.result)}
+                for r in result.results}
+
+    import shinrai.quality.datasource  # noqa: F401 - registers the DuckDB datasource type
+
+    ctx = gxlib.get_context(mode="ephemeral")
+    duck = ctx.data_sources.add_shinrai_duckdb("duck", database=":memory:")
+    try:
+        in_duckdb = failing(duck, None)
+    finally:
+        duck.close()
+    in_pandas = failing(ctx.data_sources.add_pandas("frames"), {"dataframe": frame})
+    assert in_duckdb == in_pandas
+    assert in_pandas["expect_column_values_to_match_strftime_format"]  # the edges include failures
+    assert len(in_pandas["expect_column_values_to_match_strftime_format"]) < len(TIMESTAMP_EDGES)
