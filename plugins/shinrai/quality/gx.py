@@ -202,7 +202,7 @@ def sync_definitions(ctx: Any) -> None:
             asset = None
         asset = asset or source.add_duckdb_query_asset(dataset.name, query=dataset.query.strip() + "\n")
         batch = next((b for b in asset.batch_definitions if b.name == BATCH), None)
-        batch = batch or asset.add_batch_definition_whole_dataframe(BATCH)
+        batch = batch or asset.add_batch_definition_whole_table(BATCH)
 
         # (built whole: add_expectation on a suite named like a stored one writes to the store)
         suite = _add_or_update_suite(ctx, gx.ExpectationSuite(name=dataset.name, expectations=dataset.expectations()))
@@ -393,10 +393,13 @@ def run_gate(name: str, run_id: str | None = None, p: Paths | None = None,
     parameters = expectation_parameters(p)
     if VOLUME_DATASET in {d.name for d in datasets} and p.warehouse_file.exists():
         volume.write_baseline(p.warehouse_file, run_id, parameters["max_volume_drop_share"], confirm_mass_deletion)
-    result = ctx.checkpoints.get(name).run(
-        expectation_parameters=parameters,
-        run_id=RunIdentifier(run_name=run_id, run_time=validated_at),
-    )
+    try:
+        result = ctx.checkpoints.get(name).run(
+            expectation_parameters=parameters,
+            run_id=RunIdentifier(run_name=run_id, run_time=validated_at),
+        )
+    finally:  # the DuckDB connections the rules ran on (the history below writes the warehouse)
+        close_datasources(ctx)
     rules = [rule for validation in result.run_results.values() for rule in _rules(validation)]
     report = QualityReport(
         checkpoint=name,
@@ -408,6 +411,14 @@ def run_gate(name: str, run_id: str | None = None, p: Paths | None = None,
     )
     history.record(p.warehouse_file, report)
     return report
+
+
+def close_datasources(ctx: Any) -> None:
+    """Close the DuckDB connection each datasource held for the run (shinrai.quality.datasource)."""
+    for source in ctx.data_sources.all().values():
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
 
 
 def _data_docs_index(ctx: Any) -> str | None:
@@ -428,7 +439,7 @@ def _rules(validation: Any) -> list[RuleResult]:
         cfg = item.expectation_config
         result = item.result or {}
         errored = bool((item.exception_info or {}).get("raised_exception"))
-        index_rows = [r for r in (result.get("unexpected_index_list") or []) if isinstance(r, dict)]
+        index_rows = failing_rows(result)
         keys = [str(r.get("record_key")) for r in index_rows]
         samples = [
             {c: (None if _is_missing(r.get(c)) else str(r.get(c))) for c in INDEX_COLUMNS}
@@ -438,9 +449,12 @@ def _rules(validation: Any) -> list[RuleResult]:
         column = kwargs.get("column") or (
             f"{kwargs['column_A']},{kwargs['column_B']}" if "column_A" in kwargs else None
         )
+        failing_count = result.get("unexpected_count")
+        if failing_count is None and result.get("element_count") == 0 and not errored:
+            failing_count = 0  # GX's SQL engine reports no count for an empty dataset; nothing failed
         observed = result.get("observed_value")
         if observed is None and result.get("element_count") is not None:
-            observed = f"{result.get('unexpected_count', 0)} of {result['element_count']} rows unexpected"
+            observed = f"{failing_count} of {result['element_count']} rows unexpected"
         out.append(
             RuleResult(
                 suite=suite,
@@ -450,7 +464,7 @@ def _rules(validation: Any) -> list[RuleResult]:
                 severity=getattr(cfg.severity, "value", str(cfg.severity)),
                 success=bool(item.success) and not errored,
                 status="error" if errored else ("passed" if item.success else "failed"),
-                failing_count=result.get("unexpected_count"),
+                failing_count=failing_count,
                 element_count=result.get("element_count"),
                 observed_value=None if observed is None else json.dumps(_jsonable(observed), ensure_ascii=False),
                 sample_keys=keys[:SAMPLE_SIZE],
@@ -459,6 +473,14 @@ def _rules(validation: Any) -> list[RuleResult]:
             )
         )
     return out
+
+
+def failing_rows(result: dict) -> list[dict]:
+    """The failing records GX reports for a rule (``unexpected_index_list``), in record-key order:
+    a query's row order is DuckDB's choice (joins, parallel scans), so the samples kept in the
+    history and shown in the alert are the first keys in key order, the same on every run."""
+    rows = [r for r in (result.get("unexpected_index_list") or []) if isinstance(r, dict)]
+    return sorted(rows, key=lambda r: (_is_missing(r.get("record_key")), str(r.get("record_key"))))
 
 
 def _is_missing(value: Any) -> bool:

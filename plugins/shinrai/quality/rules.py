@@ -73,6 +73,16 @@ def _jira_browse_url(payload: str, key: str) -> str:
     return f"regexp_extract(json_extract_string({payload}, '$.self'), '^(.*?)/rest/api/', 1) || '/browse/' || {key}"
 
 
+def _jira_sites(stream: str) -> str:
+    """``(source_id, site)`` of a raw Jira stream, the site (``https://<site>``) read from each
+    issue's REST ``self`` link, for joining a link onto staging rows: the payload is reduced to
+    its site while it is scanned, so a join keeps a short string per issue, never the payloads
+    (a hash join built on ``jira.raw.actions`` itself held every payload: ~600 MB at 100x sandbox
+    scale, past duckdb.memory_limit)."""
+    return (f"(select source_id, regexp_extract(json_extract_string(payload, '$.self'), '^(.*?)/rest/api/', 1) "
+            f"as site from jira.raw.{stream})")
+
+
 # -- raw landing ---------------------------------------------------------------------------------
 
 RAW_JIRA_ISSUES = f"""
@@ -292,7 +302,7 @@ with postmortems as (
 )
 select
     incidents.incident_key as record_key,
-    {_jira_browse_url('raw.payload', 'incidents.incident_key')} as record_url,
+    raw.site || '/browse/' || incidents.incident_key as record_url,
     incidents.summary as record_note,
     incidents.status_name,
     incidents.status_category = 'done' as is_resolved,
@@ -310,7 +320,7 @@ select
     coalesce(severity_levels.postmortem_required, false) as severity_requires_postmortem,
     postmortems.postmortem_key
 from staging.stg_jira__incidents as incidents
-left join jira.raw.incidents as raw
+left join {_jira_sites('incidents')} as raw
     on incidents.incident_id = raw.source_id
 left join staging.stg_config__taxonomy_values as severity_value
     on severity_value.taxonomy = 'severity' and lower(trim(incidents.severity)) = severity_value.source_value
@@ -375,15 +385,15 @@ flagged as (
     select * from issues where len(multi_valued_fields) > 0
 ),
 raw as (
-    select source_id, payload from jira.raw.incidents where source_id in (select issue_id from flagged)
+    select * from {_jira_sites('incidents')} where source_id in (select issue_id from flagged)
     union all
-    select source_id, payload from jira.raw.postmortems where source_id in (select issue_id from flagged)
+    select * from {_jira_sites('postmortems')} where source_id in (select issue_id from flagged)
     union all
-    select source_id, payload from jira.raw.actions where source_id in (select issue_id from flagged)
+    select * from {_jira_sites('actions')} where source_id in (select issue_id from flagged)
 )
 select
     flagged.issue_key as record_key,
-    {_jira_browse_url('raw.payload', 'flagged.issue_key')} as record_url,
+    raw.site || '/browse/' || flagged.issue_key as record_url,
     -- the logical fields (jira.fields) that held several values; the configured pick counted
     array_to_string(flagged.multi_valued_fields, ', ') as record_note
 from flagged
@@ -449,14 +459,14 @@ def _stg_unmapped_values() -> list[Any]:
 STG_ACTIONS = f"""
 select
     actions.action_key as record_key,
-    {_jira_browse_url('raw.payload', 'actions.action_key')} as record_url,
+    raw.site || '/browse/' || actions.action_key as record_url,
     actions.summary as record_note,
     actions.assignee_account_id,
     actions.due_date,
     actions.status_category <> 'done' as is_open,
     users.is_active as owner_is_active
 from staging.stg_jira__actions as actions
-left join jira.raw.actions as raw
+left join {_jira_sites('actions')} as raw
     on actions.action_id = raw.source_id
 left join staging.stg_jira__users as users
     on actions.assignee_account_id = users.account_id

@@ -101,7 +101,9 @@ class QualitySlackRenderer(SlackRenderer):
         count = result.get("unexpected_count")
         if count is None:
             return f"{line}: observed {escape_mrkdwn(str(result.get('observed_value')))}"
-        rows = [r for r in (result.get("unexpected_index_list") or []) if isinstance(r, dict)]
+        from shinrai.quality.gx import failing_rows
+
+        rows = failing_rows(result)
         samples = []
         for row in rows[:SAMPLE_KEYS]:
             sample = {k: (None if _is_missing(v) else v) for k, v in row.items()}
