@@ -99,8 +99,10 @@ def test_the_sandbox_logs_the_bytes_of_every_response_it_sent():
 
 def test_landing_vs_json_is_file_size_over_bytes_served():
     out = lm.landing_vs_json({"jira": 3 * 2**20, "slack": 2**20}, {"jira": 2**20, "slack": 4 * 2**20, "notion": 5})
-    assert out == {"jira": {"landing_mib": 3.0, "json_mib": 1.0, "ratio": 3.0},
-                   "slack": {"landing_mib": 1.0, "json_mib": 4.0, "ratio": 0.25}}  # notion: no landing file
+    assert out == {"jira": {"landing_bytes": 3 * 2**20, "json_bytes": 2**20, "landing_mib": 3.0, "json_mib": 1.0,
+                            "ratio": 3.0},
+                   "slack": {"landing_bytes": 2**20, "json_bytes": 4 * 2**20, "landing_mib": 1.0, "json_mib": 4.0,
+                             "ratio": 0.25}}  # notion: no landing file
 
 
 # -- the whole harness at a tiny scale -------------------------------------------------------------------
@@ -186,8 +188,8 @@ def test_tiny_benchmark_reports_every_measurement_with_a_figure_and_a_goal(tmp_p
     landing = full["landing_vs_json"]
     assert set(landing) == {"jira", "notion", "slack"}
     for source, v in landing.items():
-        assert v["json_mib"] == round(full["requests"]["response_bytes"][source] / 2**20, 2) > 0, source
-        assert v["ratio"] == pytest.approx(v["landing_mib"] / v["json_mib"], rel=0.02), source
+        assert v["json_bytes"] == full["requests"]["response_bytes"][source] > 0, source
+        assert v["ratio"] == round(v["landing_bytes"] / v["json_bytes"], 3), source
 
     # the side by side: dlt and the floor asked the same pages of the same query; dlt merged the
     # issues the floor wrote (a duplicate across a page break twice) and our extractor landed

@@ -127,6 +127,6 @@ def landing_vs_json(landing_bytes: Mapping[str, int], json_bytes: Mapping[str, i
         landed, served = landing_bytes.get(source), json_bytes.get(source)
         if landed is None or not served:
             continue
-        out[source] = {"landing_mib": round(landed / 2**20, 2), "json_mib": round(served / 2**20, 2),
-                       "ratio": round(landed / served, 3)}
+        out[source] = {"landing_bytes": landed, "json_bytes": served, "landing_mib": round(landed / 2**20, 2),
+                       "json_mib": round(served / 2**20, 2), "ratio": round(landed / served, 3)}
     return out

@@ -269,7 +269,9 @@ def side_rows(results: dict[str, Any]) -> list[list[str]]:
 def _h(hours: float | None) -> str:
     if hours is None:
         return "-"
-    return f"{hours:.2f}" if hours < 100 else f"{hours:.0f} ({hours / 24:.1f} d)"
+    if hours >= 100:
+        return f"{hours:.0f} ({hours / 24:.1f} d)"
+    return f"{hours:.2f}" if hours >= 0.1 else f"{hours:.2g}"
 
 
 def print_summary(results: dict[str, Any], console: Console | None = None) -> None:
@@ -295,7 +297,7 @@ def print_summary(results: dict[str, Any], console: Console | None = None) -> No
             ("requests and the hours they take at the real published limits", LIMIT_COLUMNS, limit_rows(results)),
             ("landing files against the JSON the sources served (full load)", LANDING_COLUMNS, landing_rows(results)),
             (f"Jira {(results.get('side_by_side') or {}).get('stream')} side by side at "
-             f"{(results.get('side_by_side') or {}).get('scale')}x", SIDE_COLUMNS, side_rows(results))):
+             f"{(results.get('side_by_side') or {}).get('scale', 0):g}x", SIDE_COLUMNS, side_rows(results))):
         if rows:
             extra = Table(title=title)
             for col in columns:
@@ -332,7 +334,7 @@ def markdown(results: dict[str, Any]) -> str:
             ("Requests and the hours they take at the real published limits (Slack non-Marketplace: history "
              "and replies at 1 a minute, 15 a page):", LIMIT_COLUMNS, limit_rows(results)),
             ("Landing files against the JSON the sources served (full load):", LANDING_COLUMNS, landing_rows(results)),
-            (f"Jira {sbs.get('stream')} side by side at {sbs.get('scale')}x (same sandbox, same query, one at a "
+            (f"Jira {sbs.get('stream')} side by side at {sbs.get('scale', 0):g}x (same sandbox, same query, one at a "
              "time):", SIDE_COLUMNS, side_rows(results))):
         if rows:
             lines += ["", title, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
