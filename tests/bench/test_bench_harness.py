@@ -40,6 +40,8 @@ def test_hours_at_the_published_limits_are_count_over_rate():
                                   "users.list": pytest.approx(1 / 60, abs=1e-4)}
     assert slack["serial_h"] == pytest.approx(1.5 + 1 / 60, abs=1e-4) and slack["parallel_h"] == 1.0
     assert slack["requests"] == 4520
+    assert slack["requests_by_family"] == {"conversations.history": 3000, "conversations.replies": 1500,
+                                           "users.list": 20}
     # a non-Marketplace commercial app: history and replies at 1 a minute; users.list keeps Tier 2
     nm = lm.hours("slack", {"conversations.history": 30, "conversations.replies": 90, "users.list": 20},
                   marketplace=False)

@@ -49,9 +49,12 @@ def by_source(streams: Mapping[str, Mapping[str, Any]], key: str = "made_by_fami
 
 
 def hours(source: str, families: Mapping[str, int], marketplace: bool = True) -> dict[str, Any]:
-    """Hours the requests of one source take at the real limits: per family, ``serial_h`` and ``parallel_h``."""
+    """Hours the requests of one source take at the real limits: requests and hours per family,
+    ``serial_h`` and ``parallel_h``."""
     per_family = {f: n / per_second(source, f, marketplace) / 3600 for f, n in families.items() if n}
-    return {"requests": int(sum(families.values())), "by_family": {f: round(h, 4) for f, h in per_family.items()},
+    return {"requests": int(sum(families.values())),
+            "requests_by_family": {f: int(n) for f, n in families.items() if n},
+            "by_family": {f: round(h, 4) for f, h in per_family.items()},
             "serial_h": round(sum(per_family.values()), 4),
             "parallel_h": round(max(per_family.values(), default=0.0), 4)}
 

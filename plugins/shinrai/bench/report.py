@@ -243,12 +243,13 @@ def limit_rows(results: dict[str, Any]) -> list[list[str]]:
                 continue
             nm = u["slack_non_marketplace"]
             rows.append([f"{key}x", label, str(u["slack"]["requests"]), _h(u["slack"]["serial_h"]),
-                         f"{_h(nm['serial_h'])} ({nm['requests']})", str(u["jira"]["requests"]),
+                         str(nm["requests"]), _h(nm["serial_h"]), str(u["jira"]["requests"]),
                          _h(u["jira"]["serial_h"]), str(u["notion"]["requests"]), _h(u["notion"]["serial_h"])])
     return rows
 
 
-LIMIT_COLUMNS = ("scale", "run", "Slack requests", "Slack h (Marketplace)", "Slack h non-Marketplace (requests)",
+LIMIT_COLUMNS = ("scale", "run", "Slack requests", "Slack h (Marketplace)", "Slack requests non-Marketplace",
+                 "Slack h non-Marketplace",
                  "Jira requests", "Jira h", "Notion requests", "Notion h")
 LANDING_COLUMNS = ("scale", "source", "JSON served MiB", "landing file MiB", "landing / JSON")
 SIDE_COLUMNS = ("contender", "requests", "JSON MiB", "wall s", "CPU s", "peak RSS MiB", "file MiB", "rows")
