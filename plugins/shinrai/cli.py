@@ -234,7 +234,8 @@ def cmd_bench(ns: argparse.Namespace) -> int:
         limited[float(scale or 1)] = (*limited.get(float(scale or 1), ()), source)
     options = Options(scales=scales(ns.scales), rate_limited=limited,
                       out=_Path(ns.out), keep=ns.keep, query_repeat=ns.query_repeat, raw_budget_s=ns.raw_budget,
-                      parse_repeat=ns.parse_repeat, docs=not ns.no_docs)
+                      parse_repeat=ns.parse_repeat, docs=not ns.no_docs, side_by_side=not ns.no_side_by_side,
+                      side_by_side_scale=ns.side_by_side_scale)
     if ns.work_dir:
         options.work_dir = _Path(ns.work_dir)
     results = run(options)
@@ -395,6 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--raw-budget", type=float, default=240.0, help="seconds for the from-raw queries")
     bench.add_argument("--parse-repeat", type=int, default=3, help="parses of each DAG file (default 3)")
     bench.add_argument("--no-docs", action="store_true", help="publish without the dbt docs page")
+    bench.add_argument("--side-by-side-scale", type=float, default=None,
+                       help="scale of the Jira incidents side by side (ours, dlt rest_api, HTTP+JSON floor); "
+                            "one of --scales (default the largest)")
+    bench.add_argument("--no-side-by-side", action="store_true", help="skip the Jira side-by-side run")
     bench.set_defaults(func=cmd_bench)
     config_cmd = sub.add_parser("config", help="the configuration file (config/shinrai.yaml or SHINRAI_CONFIG)")
     config_sub = config_cmd.add_subparsers(dest="config_command", required=True)

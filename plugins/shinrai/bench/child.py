@@ -5,7 +5,11 @@ not counted. Peak memory is the largest resident set of this process and its sub
 together, sampled every 50 ms, or this process's own high-water mark (``VmHWM``) if larger.
 (``ru_maxrss`` would not do: Linux keeps it across ``execve``, so a child can report its parent's.)
 The last line printed is ``BENCH_RESULT <json>``: the step's seconds (the call, and since the
-process started, imports included), peak RSS in MiB, and the step's summary (or its error).
+process started, imports included), CPU seconds of the call (user + system, this process and the
+subprocesses it waited for), peak RSS in MiB, and the step's summary (or its error).
+
+``<step>`` is a function of :mod:`shinrai.pipeline`, or ``<module>:<function>`` (the benchmark's
+side-by-side contenders, :mod:`shinrai.bench.sidebyside`).
 """
 
 from __future__ import annotations
@@ -88,6 +92,13 @@ def _since_process_start() -> float | None:
         return None
 
 
+def _cpu_seconds() -> float:
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return round(own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime, 3)
+
+
 def _summary(value: object) -> object:
     text = json.dumps(value, default=str)
     return json.loads(text) if len(text) < 20_000 else {"truncated": text[:2000]}
@@ -104,19 +115,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger().setLevel(logging.WARNING)
     sampler = PeakSampler()
     sampler.start()
-    from shinrai import pipeline
+    import importlib
 
+    module, _, name = step.rpartition(":") if ":" in step else ("shinrai.pipeline", "", step)
+    function = getattr(importlib.import_module(module), name)
     ok, error, result = True, None, None
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     try:
-        result = getattr(pipeline, step)(**kwargs)
+        result = function(**kwargs)
     except Exception as exc:  # the benchmark records the failure and goes on
         ok, error = False, f"{type(exc).__name__}: {exc}"[:2000]
         traceback.print_exc()
     wall = time.perf_counter() - started
     peak = max(sampler.stop(), _own_high_water())
     out = {"step": step, "ok": ok, "error": error, "wall_s": round(wall, 3), "process_s": _since_process_start(),
-           "peak_rss_mib": round(peak / 2**20, 1), "result": _summary(result)}
+           "cpu_s": round(_cpu_seconds() - cpu_started, 3), "peak_rss_mib": round(peak / 2**20, 1),
+           "result": _summary(result)}
     print(MARK + json.dumps(out), flush=True)
     return 0 if ok else 1
 

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shinrai import config as config_mod
+from shinrai.bench import limits as lm
 from shinrai.bench import minimum as mn
 from shinrai.bench import queries as bq
 from shinrai.bench.sandbox import SandboxProcess
@@ -56,6 +57,8 @@ class Options:
     keep: bool = False
     docs: bool = True  # publish the dbt docs page as the nightly DAG does
     chase: bool = True  # and preview the reminders
+    side_by_side: bool = True  # Jira incidents: our extractor vs dlt's rest_api vs a bare HTTP+JSON floor
+    side_by_side_scale: float | None = None  # at this scale (default: the largest)
 
 
 class Bench:
@@ -146,9 +149,10 @@ class Bench:
                         "options": {"scales": list(self.o.scales),
                                     "rate_limited": {_key(k): list(v) for k, v in self.o.rate_limited.items()},
                                     "rate_limit_speedup": self.o.speedup,
-                                    "nightly_fraction": self.o.nightly_fraction, "seed": self.o.seed},
+                                    "nightly_fraction": self.o.nightly_fraction, "seed": self.o.seed,
+                                    "side_by_side_scale": self._side_by_side_scale()},
                         "scales": {}, "rate_limited": {}}
-        total = len(self.o.scales) * 9 + len(self.o.rate_limited) * 2 + 1
+        total = len(self.o.scales) * 9 + len(self.o.rate_limited) * 2 + 1 + bool(self._side_by_side_scale())
         columns = (SpinnerColumn(), TextColumn("[progress.description]{task.description}"), BarColumn(),
                    TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
         with Progress(*columns, console=self.console, transient=True) as progress:
@@ -199,6 +203,9 @@ class Bench:
                 out["full"] = {"extract": self.run_steps([(s, {"run_id": "bench-full"}) for s in EXTRACT_STEPS],
                                                          env, log)}
                 out["full"]["requests"] = self.requests_vs_minimum(sb, p, cfg, dups, before=None, now=None)
+                out["full"]["landing_vs_json"] = lm.landing_vs_json(
+                    {s: p.landing_file(s).stat().st_size for s in lm.SOURCES if p.landing_file(s).exists()},
+                    out["full"]["requests"]["response_bytes"])
             with self.phase(f"{_key(scale)}x: full load: dbt build"):
                 out["full"]["dbt"] = self.run_steps([("build_marts", {})], env, log)[0]
                 manifest_file = home / "dbt" / "target" / "manifest.json"
@@ -225,15 +232,16 @@ class Bench:
                                                                     env, log)}
                 out["unchanged_night"]["requests"] = self.requests_vs_minimum(sb, p, cfg, dups, before, now)
 
+            with self.phase(f"{_key(scale)}x: the night after, {self.o.nightly_fraction:.0%} of records "
+                            "changed: extraction"):
+                mutation = sb.mutate(fraction=self.o.nightly_fraction, seed=11)
+                out["changed_records"] = {k: len(v) for k, v in mutation["changed"].items()}
+                before, now = self.night(p, days=2)
+                night: dict[str, Any] = {"extract": self.run_steps(self.extract_steps("bench-nightly", now),
+                                                                   env, log)}
+                night["requests"] = self.requests_vs_minimum(sb, p, cfg, dups, before, now)
+                out["nightly"] = night
             if e2e:
-                with self.phase(f"{_key(scale)}x: the night after, {self.o.nightly_fraction:.0%} of records "
-                                "changed: extraction"):
-                    mutation = sb.mutate(fraction=self.o.nightly_fraction, seed=11)
-                    out["changed_records"] = {k: len(v) for k, v in mutation["changed"].items()}
-                    before, now = self.night(p, days=2)
-                    night: dict[str, Any] = {"extract": self.run_steps(self.extract_steps("bench-nightly", now),
-                                                                       env, log)}
-                    night["requests"] = self.requests_vs_minimum(sb, p, cfg, dups, before, now)
                 with self.phase(f"{_key(scale)}x: nightly: dbt build"):
                     night["dbt"] = self.run_steps([("build_marts", {})], env, log)[0]
                 with self.phase(f"{_key(scale)}x: nightly: quality checkpoint, publish, chase preview"):
@@ -244,10 +252,12 @@ class Bench:
                         night["chase"] = self.run_steps([("chase", {"dry_run": True, "send": False})], env, log)[0]
                 night["end_to_end_s"] = _e2e(night)
                 night["peak_rss_mib"] = _peak(night)
-                out["nightly"] = night
-            else:
-                for _ in range(4):
+            else:  # the nightly dbt, quality and publish run at the largest scale only
+                for _ in range(3):
                     self.progress and self.progress.advance(self.task)
+            if self._side_by_side_scale() == scale:
+                with self.phase(f"{_key(scale)}x: Jira incidents side by side: ours, dlt rest_api, HTTP+JSON floor"):
+                    self.results["side_by_side"] = self.side_by_side_run(sb, scale)
             out["landing_mib"] = {s: round(p.landing_file(s).stat().st_size / 2**20, 1)
                                   for s in ("jira", "notion", "slack") if p.landing_file(s).exists()}
         finally:
@@ -258,7 +268,7 @@ class Bench:
                     path = home / name
                     shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         self.say(f"{_key(scale)}x done: full load {out['full']['end_to_end_s']} s end to end"
-                 + (f", nightly {out['nightly']['end_to_end_s']} s" if "nightly" in out else ""))
+                 + (f", nightly {out['nightly']['end_to_end_s']} s" if e2e else ""))
         return out
 
     def query_run(self, home: Path, p: Paths) -> dict[str, Any]:
@@ -318,6 +328,10 @@ class Bench:
                 reads = mn.slack_reads(cfg, con, before["slack"] if before is not None else None,
                                        now or datetime.now(UTC))
                 minimum.update(mn.slack_minimum(con, reads))
+        limit15 = None
+        if reads and p.landing_file("slack").exists():
+            with duckdb.connect(str(p.landing_file("slack")), read_only=True) as con:
+                limit15 = lm.slack_limit15_pages(con, reads)
         made = mn.classify(records, cfg, keys, sources)
         statuses = Counter(f"{r['server']}:{r['status']}" for r in records if r["status"] != 200)
         streams = {}
@@ -328,9 +342,58 @@ class Bench:
                                "minimum_by_family": dict(minimum.get(stream, {}))}
         total_made = sum(s["made"] for s in streams.values())
         total_min = sum(s["minimum"] for s in streams.values())
-        return {"streams": streams, "made": total_made, "minimum": total_min,
-                "ratio": round(total_made / total_min, 4) if total_min else None,
-                "slack_channels_read": len(reads), "non_200": dict(statuses)}
+        out = {"streams": streams, "made": total_made, "minimum": total_min,
+               "ratio": round(total_made / total_min, 4) if total_min else None,
+               "slack_channels_read": len(reads), "non_200": dict(statuses),
+               "response_bytes": lm.served_bytes(records), "slack_limit15_pages": limit15}
+        out["under_limits"] = lm.under_limits(out)
+        return out
+
+    def _side_by_side_scale(self) -> float | None:
+        if not self.o.side_by_side or not self.o.scales:
+            return None
+        return self.o.side_by_side_scale if self.o.side_by_side_scale in self.o.scales else max(self.o.scales)
+
+    def side_by_side_run(self, sb: SandboxProcess, scale: float) -> dict[str, Any]:
+        """Jira incidents, one contender at a time on the scale's sandbox (see shinrai.bench.sidebyside)."""
+        from shinrai.bench import sidebyside
+
+        home = self.work / f"side-by-side-{_key(scale)}"
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        log = home / "bench.log"
+        cfg_file = self.write_config(home)
+        cfg = config_mod.load(cfg_file)
+        p = Paths(home=home, config_file=cfg_file, dbt_project_dir=paths().dbt_project_dir, gx_dir=paths().gx_dir)
+        env = {**self.child_env(home, cfg_file, sb.connections), "DLT_DATA_DIR": str(home / "dlt-data")}
+        out: dict[str, Any] = {"scale": scale, "stream": sidebyside.STREAM}
+        try:
+            sb.reset_requests()
+            ours = self.run_steps([("extract_jira", {"run_id": "bench-side", "streams": [sidebyside.STREAM]})],
+                                  env, log)[0]
+            records = sb.requests()
+            sb.reset_requests()
+            rows = None
+            if p.landing_file("jira").exists():
+                with duckdb.connect(str(p.landing_file("jira")), read_only=True) as con:
+                    rows = con.execute(f"select count(*) from raw.{sidebyside.STREAM} where not is_deleted"
+                                       ).fetchone()[0]
+            out["ours"] = _contender(ours, records, p.landing_file("jira"), rows)
+            query = sidebyside.first_query(records, cfg.jira_jql[sidebyside.STREAM])
+            out["query"] = {k: v for k, v in query.items() if k != "fields"} | {
+                "fields": len(query.get("fields", "").split(","))}
+            for name, step, target in (("dlt_rest_api", "dlt_rest_api", home / "dlt" / "dlt.duckdb"),
+                                       ("http_json_floor", "floor", home / "floor" / "incidents.jsonl")):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                result = self.run_steps([(f"shinrai.bench.sidebyside:{step}", {"query": query, "out": str(target)})],
+                                        env, log)[0]
+                records = sb.requests()
+                sb.reset_requests()
+                out[name] = _contender(result, records, target, (result.get("result") or {}).get("rows"))
+        finally:
+            if not self.o.keep:
+                shutil.rmtree(home, ignore_errors=True)
+        return out
 
     def rate_limited_run(self, scale: float, sources: Sequence[str]) -> dict[str, Any]:
         out: dict[str, Any] = {"scale": scale, "speedup": {s: self.o.speedup.get(s, 1.0) for s in sources}}
@@ -376,6 +439,16 @@ class Bench:
             if not self.o.keep:
                 shutil.rmtree(home, ignore_errors=True)
         return out
+
+
+def _contender(step: dict[str, Any], records: list[dict[str, Any]], file: Path, rows: int | None) -> dict[str, Any]:
+    from shinrai.hooks.pacing import jira_family
+
+    by_family = Counter(jira_family(r["path"]) for r in records)
+    return {"ok": step.get("ok"), "error": step.get("error"), "requests": len(records),
+            "requests_by_family": dict(by_family), "json_mib": round(lm.served_bytes(records)["jira"] / 2**20, 2),
+            "wall_s": step.get("wall_s"), "cpu_s": step.get("cpu_s"), "peak_rss_mib": step.get("peak_rss_mib"),
+            "file_mib": round(file.stat().st_size / 2**20, 2) if file.exists() else None, "rows": rows}
 
 
 def cursors_before(p: Paths) -> dict[str, Any]:

@@ -8,6 +8,12 @@ from rich.console import Console
 from rich.table import Table
 
 BUDGET_S = 30 * 60
+NIGHT_SLACK_HOURS = 1.0  # a 100x night's Slack requests, at the Marketplace limits
+TARGET_SCALE = 100.0
+LANDING_VS_JSON = 1.0  # a landing file at most the size of the JSON its source served
+LANDING_VS_DLT = 1.5  # our Jira incidents landing file at most this multiple of dlt's DuckDB file
+CONTENDERS = (("ours", "shinrai extractor"), ("dlt_rest_api", "dlt rest_api -> duckdb"),
+              ("http_json_floor", "requests + json -> JSON lines"))
 
 
 def _goal(figure: Any, goal: str, met: bool, note: str, unit: str = "") -> dict[str, Any]:
@@ -126,6 +132,10 @@ def evaluate(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
          + (f"; answers differed for {', '.join(mismatched)}" if mismatched else "; same answers")
          if speedups else f"not measured: {raw.get('error') if isinstance(raw, dict) else raw}"), "x")
 
+    goals["slack_night_hours"] = _night_hours(scales)
+    goals["landing_vs_json"] = _landing(scales)
+    goals["jira_side_by_side"] = _side_by_side(results.get("side_by_side") or {})
+
     parse = results.get("dag_parse_s") or {}
     slowest = max(parse.values()) if parse else None
     goals["dag_parse"] = _goal(
@@ -137,6 +147,69 @@ def evaluate(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         round(wall / 60, 1) if wall else None, "the whole benchmark within 30 minutes",
         wall is not None and wall <= BUDGET_S, f"{wall} s on {results.get('machine', {}).get('cpu')}", "min")
     return goals
+
+
+def _limits(s: dict[str, Any], phase: str) -> dict[str, Any]:
+    return (s.get(phase) or {}).get("requests", {}).get("under_limits") or {}
+
+
+def _night_hours(scales: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    if not scales:
+        return _goal(None, "", False, "no scale was run", "h")
+    key, largest = scales[-1]
+    night, full = _limits(largest, "nightly"), _limits(largest, "full")
+    slack = night.get("slack") or {}
+    hours = slack.get("serial_h")
+    measured_at = float(key)
+    met = hours is not None and measured_at >= TARGET_SCALE and hours <= NIGHT_SLACK_HOURS
+    note = ""
+    if night:
+        nm = night["slack_non_marketplace"]
+        note = (f"{key}x night: Slack {slack['requests']} requests, {slack['serial_h']} h "
+                f"Marketplace/internal ({slack['parallel_h']} h with every method's bucket drained at once), "
+                f"{nm['serial_h']} h non-Marketplace ({nm['requests']} requests, history and replies at 15 a page, "
+                f"1 a minute); Jira {night['jira']['requests']} requests {night['jira']['serial_h']} h, Notion "
+                f"{night['notion']['requests']} requests {night['notion']['serial_h']} h")
+    if full:
+        note += (f"; {key}x full load: Slack {full['slack']['serial_h']} h Marketplace, "
+                 f"{full['slack_non_marketplace']['serial_h']} h non-Marketplace, Jira {full['jira']['serial_h']} h, "
+                 f"Notion {full['notion']['serial_h']} h")
+    if hours is not None and measured_at < TARGET_SCALE:
+        note += (f"; measured at {key}x, not {TARGET_SCALE:g}x: linear to {TARGET_SCALE:g}x that is "
+                 f"{round(hours * TARGET_SCALE / measured_at, 2)} h (not met until measured)")
+    return _goal(hours, f"a {TARGET_SCALE:g}x night's Slack requests within {NIGHT_SLACK_HOURS:g} h at Slack's "
+                        "Marketplace limits (Tier 3: 50 a minute per method), counted one after another",
+                 met, note or "no nightly run", "h")
+
+
+def _landing(scales: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    worst, where, notes = None, "", []
+    for key, s in scales:
+        per = (s.get("full") or {}).get("landing_vs_json") or {}
+        notes.append(f"{key}x " + ", ".join(f"{src} {v['landing_mib']}/{v['json_mib']} MiB" for src, v in per.items()))
+        if key == scales[-1][0]:
+            for src, v in per.items():
+                if worst is None or v["ratio"] > worst:
+                    worst, where = v["ratio"], f"{src} at {key}x"
+    return _goal(worst, f"each source's landing file at most {LANDING_VS_JSON:g}x the JSON it served (full load)",
+                 worst is not None and worst <= LANDING_VS_JSON,
+                 f"worst: {where}; landing/JSON per scale: " + "; ".join(notes), "x")
+
+
+def _side_by_side(sbs: dict[str, Any]) -> dict[str, Any]:
+    ours, dlt = sbs.get("ours") or {}, sbs.get("dlt_rest_api") or {}
+    ratio = round(ours["file_mib"] / dlt["file_mib"], 2) if ours.get("file_mib") and dlt.get("file_mib") else None
+    parts = []
+    for name, label in CONTENDERS:
+        c = sbs.get(name) or {}
+        if c:
+            parts.append(f"{label}: {c.get('requests')} requests, {c.get('wall_s')} s, CPU {c.get('cpu_s')} s, "
+                         f"{c.get('peak_rss_mib')} MiB peak, {c.get('file_mib')} MiB file, {c.get('rows')} rows"
+                         + ("" if c.get("ok") else f" (failed: {c.get('error')})"))
+    return _goal(ratio, f"our Jira incidents landing file at most {LANDING_VS_DLT:g}x dlt's DuckDB file for the same "
+                        "query", ratio is not None and ratio <= LANDING_VS_DLT,
+                 (f"at {sbs.get('scale'):g}x, same sandbox, one at a time: " + "; ".join(parts)) if sbs
+                 else "not run", "x")
 
 
 def _breakdown(phase: dict[str, Any], label: str) -> str:
@@ -160,6 +233,48 @@ def _fmt(value: Any, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
+def limit_rows(results: dict[str, Any]) -> list[list[str]]:
+    """Per scale and run (full load, the 1%-changed night): requests and hours at the real limits."""
+    rows = []
+    for key, s in _scales(results):
+        for phase, label in (("full", "full load"), ("nightly", "night")):
+            u = _limits(s, phase)
+            if not u:
+                continue
+            nm = u["slack_non_marketplace"]
+            rows.append([f"{key}x", label, str(u["slack"]["requests"]), _h(u["slack"]["serial_h"]),
+                         str(nm["requests"]), _h(nm["serial_h"]), str(u["jira"]["requests"]),
+                         _h(u["jira"]["serial_h"]), str(u["notion"]["requests"]), _h(u["notion"]["serial_h"])])
+    return rows
+
+
+LIMIT_COLUMNS = ("scale", "run", "Slack requests", "Slack h (Marketplace)", "Slack requests non-Marketplace",
+                 "Slack h non-Marketplace",
+                 "Jira requests", "Jira h", "Notion requests", "Notion h")
+LANDING_COLUMNS = ("scale", "source", "JSON served MiB", "landing file MiB", "landing / JSON")
+SIDE_COLUMNS = ("contender", "requests", "JSON MiB", "wall s", "CPU s", "peak RSS MiB", "file MiB", "rows")
+
+
+def landing_rows(results: dict[str, Any]) -> list[list[str]]:
+    return [[f"{key}x", src, str(v["json_mib"]), str(v["landing_mib"]), f"{v['ratio']:.2f}"]
+            for key, s in _scales(results) for src, v in ((s.get("full") or {}).get("landing_vs_json") or {}).items()]
+
+
+def side_rows(results: dict[str, Any]) -> list[list[str]]:
+    sbs = results.get("side_by_side") or {}
+    return [[label, str(c.get("requests")), str(c.get("json_mib")), _fmt(c.get("wall_s")), _fmt(c.get("cpu_s")),
+             _fmt(c.get("peak_rss_mib")), str(c.get("file_mib")), str(c.get("rows"))]
+            for name, label in CONTENDERS if (c := sbs.get(name))]
+
+
+def _h(hours: float | None) -> str:
+    if hours is None:
+        return "-"
+    if hours >= 100:
+        return f"{hours:.0f} ({hours / 24:.1f} d)"
+    return f"{hours:.2f}" if hours >= 0.1 else f"{hours:.2g}"
+
+
 def print_summary(results: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     table = Table(title="shinrai benchmark: goals")
@@ -179,6 +294,18 @@ def print_summary(results: dict[str, Any], console: Console | None = None) -> No
                           _fmt(f.get("publish", {}).get("wall_s")), _fmt(f.get("peak_rss_mib", {}).get("max")),
                           _fmt(f.get("requests", {}).get("ratio")))
     console.print(per_scale)
+    for title, columns, rows in (
+            ("requests and the hours they take at the real published limits", LIMIT_COLUMNS, limit_rows(results)),
+            ("landing files against the JSON the sources served (full load)", LANDING_COLUMNS, landing_rows(results)),
+            (f"Jira {(results.get('side_by_side') or {}).get('stream')} side by side at "
+             f"{(results.get('side_by_side') or {}).get('scale', 0):g}x", SIDE_COLUMNS, side_rows(results))):
+        if rows:
+            extra = Table(title=title)
+            for col in columns:
+                extra.add_column(col, justify="right")
+            for row in rows:
+                extra.add_row(*row)
+            console.print(extra)
     console.print(f"benchmark wall time: {results.get('wall_s')} s; results: see the JSON file")
 
 
@@ -203,4 +330,14 @@ def markdown(results: dict[str, Any]) -> str:
                  f"{_fmt(f.get('peak_rss_mib', {}).get('max'))} MiB",
                  f"{f.get('requests', {}).get('made')} / {f.get('requests', {}).get('minimum')}"]
         lines.append("| " + " | ".join(cells) + " |")
+    sbs = results.get("side_by_side") or {}
+    for title, columns, rows in (
+            ("Requests and the hours they take at the real published limits (Slack non-Marketplace: history "
+             "and replies at 1 a minute, 15 a page):", LIMIT_COLUMNS, limit_rows(results)),
+            ("Landing files against the JSON the sources served (full load):", LANDING_COLUMNS, landing_rows(results)),
+            (f"Jira {sbs.get('stream')} side by side at {sbs.get('scale', 0):g}x (same sandbox, same query, one at a "
+             "time):", SIDE_COLUMNS, side_rows(results))):
+        if rows:
+            lines += ["", title, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+            lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)

@@ -22,6 +22,7 @@ class RequestRecord:
     query: dict  # request parameters: query string merged with form/JSON body fields (secrets removed)
     status: int
     at: float  # wall-clock epoch seconds
+    bytes: int = 0  # the response body's length as sent (the benchmark sums the JSON each source served)
 
 
 @dataclass
@@ -89,6 +90,16 @@ def json_bytes(obj: Any) -> bytes:
         return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
+def _body(resp: Response) -> bytes:
+    if isinstance(resp.body, bytes):
+        return resp.body
+    if isinstance(resp.body, str):
+        return resp.body.encode("utf-8")
+    if resp.body is None:
+        return b""
+    return json_bytes(resp.body)
+
+
 def flat_query(query: dict[str, list[str]]) -> dict:
     return {k: (v[0] if len(v) == 1 else list(v)) for k, v in query.items()}
 
@@ -112,7 +123,7 @@ def make_handler(
                           self.headers, body)
             if parts.path.startswith("/_sandbox/"):
                 resp = control(app.name, req) or Response(404, {"error": "unknown control path"})
-                self._send(resp)
+                self._send(resp, _body(resp))
                 return
             family = app.family(req)
             resp = None
@@ -134,23 +145,17 @@ def make_handler(
                 params = app.record_params(req)
             except Exception:
                 params = flat_query(req.query)
-            records.append(RequestRecord(app.name, req.method, req.path, params, resp.status, time.time()))
+            data = _body(resp)
+            records.append(RequestRecord(app.name, req.method, req.path, params, resp.status, time.time(),
+                                         len(data)))
             try:
-                self._send(resp)
+                self._send(resp, data)
             except (BrokenPipeError, ConnectionResetError):
                 # the client gave up first (a timeout shorter than the injected delay): what a real
                 # server sees too; nothing to answer
                 self.close_connection = True
 
-        def _send(self, resp: Response) -> None:
-            if isinstance(resp.body, bytes):
-                data = resp.body
-            elif isinstance(resp.body, str):
-                data = resp.body.encode("utf-8")
-            elif resp.body is None:
-                data = b""
-            else:
-                data = json_bytes(resp.body)
+        def _send(self, resp: Response, data: bytes) -> None:
             self.send_response(resp.status)
             if data or resp.status not in (204, 304):
                 self.send_header("Content-Type", resp.content_type)
