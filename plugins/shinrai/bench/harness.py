@@ -309,11 +309,12 @@ class Bench:
         reads: list[mn.ChannelRead] = []
         if p.landing_file("jira").exists():
             with duckdb.connect(str(p.landing_file("jira")), read_only=True) as con:
-                since = None
+                since = swept = None
                 if before is not None:
                     lb = cfg.jira_lookback_minutes * 60
                     since = {s: _minus(before["jira"].get(s), lb) for s in cfg.jira_jql}
-                minimum.update(mn.jira_minimum(con, dups, len(cfg.release_projects), since))
+                    swept = {s: before["jira"].get(f"sweep:{s}") for s in cfg.jira_jql}
+                minimum.update(mn.jira_minimum(con, dups, len(cfg.release_projects), since, swept))
                 keys = mn.jira_keys(con)
         if p.landing_file("notion").exists():
             with duckdb.connect(str(p.landing_file("notion")), read_only=True) as con:

@@ -13,6 +13,7 @@ Families are those the sandbox's emulated limits bucket by: Jira endpoint famili
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -56,12 +57,53 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 # -- Jira --------------------------------------------------------------------------------------------
 
 
+def _sweep_pages(con: duckdb.DuckDBPyConnection, stream: str, swept_before: datetime | None,
+                 n_all: int, forced_all: int) -> int:
+    """The deletion sweep's id pages for one stream in the run just made: none when its sweep cursor
+    did not move (no id range was due); else one listing per run of adjacent ranges the run listed
+    (the ranges stamped with the cursor's new time, :class:`shinrai.extract.jira.SweepPlan`), each
+    at least one page. A first sweep, or a plan without ranges, lists the whole stream."""
+    from shinrai.extract.jira import SweepPlan
+
+    row = con.execute("select watermark, in_progress from state.cursors where stream = ?",
+                      [f"sweep:{stream}"]).fetchone() if "cursors" in _state_tables(con) else None
+    if row is None or swept_before is None:
+        return _pages(n_all, JIRA_ID_PAGE) + forced_all
+    watermark, state = row
+    if watermark is not None and swept_before is not None and watermark <= swept_before:
+        return 0
+    state = json.loads(state) if isinstance(state, str) else (state or {})
+    bounds = [int(b) for b in state.get("bounds") or []]
+    swept = list(state.get("swept") or [])
+    latest = max((s for s in swept if s), default=None)
+    due = [i for i, s in enumerate(swept) if s == latest]
+    if not bounds or len(due) == len(swept):
+        return _pages(n_all, JIRA_ID_PAGE) + forced_all
+    plan = SweepPlan(bounds, swept, "")
+    pages = 0
+    for low, high in plan.listings(due):
+        n = _scalar(con, f"select count(*) from raw.{stream} where not is_deleted"
+                         f"{'' if low is None else f' and source_id::bigint > {low}'}"
+                         f"{'' if high is None else f' and source_id::bigint <= {high}'}")
+        pages += _pages(n, JIRA_ID_PAGE)
+    return pages
+
+
+def _state_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'state'").fetchall()}
+
+
 def jira_minimum(con: duckdb.DuckDBPyConnection, duplicate_keys: Iterable[str], projects: int,
-                 since: Mapping[str, datetime | None] | None = None) -> Minimum:
+                 since: Mapping[str, datetime | None] | None = None,
+                 swept_before: Mapping[str, datetime | None] | None = None) -> Minimum:
     """``since``: per issue stream, the start of the window the run read (None or missing: all of it,
     a full load). ``duplicate_keys``: issues the server serves twice (last of one page and first of
-    the next), which forces one extra page break in every search that contains them."""
+    the next), which forces one extra page break in every search that contains them.
+    ``swept_before``: per stream, its deletion-sweep cursor before the run (None or missing: the run
+    swept the whole stream, as a first run does); the sweep lists only the id ranges due."""
     since = since or {}
+    swept_before = swept_before or {}
     duplicates = list(duplicate_keys)
     out: Minimum = {}
     tables = _tables(con)
@@ -83,7 +125,7 @@ def jira_minimum(con: duckdb.DuckDBPyConnection, duplicate_keys: Iterable[str], 
             forced_window = _scalar(con, f"select count(*) from raw.{stream} where {window} and "
                                          "source_key in (select unnest(?::varchar[]))", [*params, keys])
         c["search"] += _pages(n_window, JIRA_SEARCH_PAGE) + forced_window
-        c["search"] += _pages(n_all, JIRA_ID_PAGE) + forced_all  # the id-only deletion sweep
+        c["search"] += _sweep_pages(con, stream, swept_before.get(stream), n_all, forced_all)  # id-only
         if "changelogs" in tables:
             c["issue"] += _scalar(
                 con,
