@@ -18,12 +18,13 @@
                                    identifier='mart_inputs__' ~ this.identifier)) }}
 {%- endmacro %}
 
-{#- A where-clause term restricting the fact's base records to those to rebuild: nothing on a full
-    build; on an incremental one the keys whose input signature is new or changed. -#}
+{#- A where-clause term restricting the fact's base records to those to rebuild on an incremental
+    build: the keys whose input signature is new or changed; nothing without stored signatures.
+    The model calls it only when is_incremental() (a unit test overrides is_incremental for the
+    model, not for the macros it calls). -#}
 {% macro only_changed_inputs(key_expr, key, inputs_sql) -%}
-    {%- if is_incremental() -%}
-        {%- set stored = stored_inputs_relation() -%}
-        {%- if stored is not none %}
+    {%- set stored = stored_inputs_relation() -%}
+    {%- if stored is not none %}
     and {{ key_expr }} in (
         select {{ key }} from (
             select {{ key }}, input_signature from ({{ inputs_sql }}) as current_inputs
@@ -31,7 +32,6 @@
             select {{ key }}, input_signature from {{ stored }}
         )
     )
-        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 

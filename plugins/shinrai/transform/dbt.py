@@ -155,6 +155,9 @@ def run_dbt(args: Sequence[str], p: Paths | None = None, extra_vars: Mapping[str
     cmd = [dbt_executable(), *args, "--project-dir", str(p.dbt_project_dir)]
     if args and args[0] in VARS_COMMANDS and "--vars" not in args:
         merged = {**dbt_vars(config_mod.load(p.config_file), p.dbt_project_dir), **(extra_vars or {})}
+        if extra_vars and set(extra_vars) - {"as_of_date", "code_digest"}:
+            # a var set for this run only is part of what the facts are computed from
+            merged["code_digest"] = _digest(p.dbt_project_dir, {k: v for k, v in merged.items() if k != "code_digest"})
         cmd += ["--vars", json.dumps(merged, ensure_ascii=False)]
     log.info("running %s", " ".join(cmd))
     lines: list[str] = []

@@ -20,7 +20,9 @@ with
 incidents as (
 
     select * from {{ ref('int_incidents_classified') }}
+    {%- if is_incremental() %}
     where true {{ only_changed_inputs('incident_id', 'incident_id', incident_inputs()) }}
+    {%- endif %}
 
 ),
 

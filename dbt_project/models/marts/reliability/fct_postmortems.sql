@@ -18,7 +18,9 @@ with
 postmortems as (
 
     select * from {{ ref('stg_jira__postmortems') }}
+    {%- if is_incremental() %}
     where true {{ only_changed_inputs('postmortem_id', 'postmortem_id', postmortem_inputs()) }}
+    {%- endif %}
 
 ),
 

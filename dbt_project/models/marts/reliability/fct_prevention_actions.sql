@@ -18,7 +18,9 @@ with
 actions as (
 
     select * from {{ ref('stg_jira__actions') }}
+    {%- if is_incremental() %}
     where true {{ only_changed_inputs('action_id', 'action_id', prevention_action_inputs()) }}
+    {%- endif %}
 
 ),
 
