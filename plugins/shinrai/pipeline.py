@@ -75,8 +75,14 @@ def build_marts(full_refresh: bool = False, as_of_date: str | None = None, run_i
     publication and the chaser until a complete build. ``run_id``: the Airflow run that builds."""
     cfg = config_mod.load()  # validated before a landing file or the warehouse is touched
     day = _as_of(as_of_date) or _today(cfg)
-    with builds.recorded(paths().warehouse_file, run_id, day, full_refresh) as build_id:
-        dbt.build(full_refresh=full_refresh, as_of_date=as_of_date)
+    digest = dbt.code_digest()
+    last = builds.latest(paths().warehouse_file)
+    # the tests that only guard code run when the code or the configuration changed since the last
+    # build, or that build did not finish (it may have rebuilt the seeds and configuration tables
+    # of other code); a full refresh runs everything
+    unchanged = last is not None and last.status == builds.SUCCESS and last.code_digest == digest
+    with builds.recorded(paths().warehouse_file, run_id, day, full_refresh, digest) as build_id:
+        dbt.build(full_refresh=full_refresh, as_of_date=as_of_date, skip_code_only=unchanged)
     return build_id
 
 

@@ -47,6 +47,10 @@ DDL = (
         error varchar
     )
     """,
+    # the digest of the dbt project and its vars the build ran with (transform.dbt.code_digest): a
+    # build whose code and configuration equal the last successful one skips the tests that only
+    # guard code (added after the table: warehouses built before it get the column here)
+    f"alter table {TABLE} add column if not exists code_digest varchar",
 )
 
 
@@ -60,6 +64,7 @@ class Build:
     finished_at: datetime | None
     status: str
     error: str | None
+    code_digest: str | None = None
 
     def describe(self) -> str:
         by = f"run {self.run_id!r}" if self.run_id else "a hand-run build"
@@ -71,7 +76,8 @@ def _kill_at(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def start(warehouse: Path, run_id: str | None, as_of_date: date, full_refresh: bool) -> str:
+def start(warehouse: Path, run_id: str | None, as_of_date: date, full_refresh: bool,
+          code_digest: str | None = None) -> str:
     """Record a build as ``running`` (before dbt touches anything); return its id.
 
     Opens the warehouse for writing: when another process holds it, :class:`FileInUse` is raised
@@ -82,8 +88,9 @@ def start(warehouse: Path, run_id: str | None, as_of_date: date, full_refresh: b
     with duckdb_lock.connect(warehouse) as con:
         for statement in DDL:
             con.execute(statement)
-        con.execute(f"insert into {TABLE} values (?, ?, ?, ?, ?, null, ?, null)",
-                    [build_id, run_id, as_of_date, full_refresh, now, RUNNING])
+        con.execute(f"insert into {TABLE} (build_id, run_id, as_of_date, full_refresh, started_at, status, "
+                    "code_digest) values (?, ?, ?, ?, ?, ?, ?)",
+                    [build_id, run_id, as_of_date, full_refresh, now, RUNNING, code_digest])
     _kill_at("started")
     return build_id
 
@@ -95,11 +102,12 @@ def finish(warehouse: Path, build_id: str, status: str, error: str | None = None
 
 
 @contextmanager
-def recorded(warehouse: Path, run_id: str | None, as_of_date: date, full_refresh: bool) -> Iterator[str]:
+def recorded(warehouse: Path, run_id: str | None, as_of_date: date, full_refresh: bool,
+             code_digest: str | None = None) -> Iterator[str]:
     """Record the build around the ``with`` body: ``running`` before, ``success``/``failed`` after.
 
     A kill -9 inside the body leaves it ``running``, which blocks publication like a failure."""
-    build_id = start(warehouse, run_id, as_of_date, full_refresh)
+    build_id = start(warehouse, run_id, as_of_date, full_refresh, code_digest)
     try:
         yield build_id
     except BaseException as exc:

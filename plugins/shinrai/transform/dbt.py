@@ -7,6 +7,7 @@ line at a time as dbt prints it (never buffered and replayed at the end).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -37,10 +38,16 @@ VARS_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile"
                            "docs", "source", "run-operation"})
 
 
-def dbt_vars(cfg: config_mod.Config) -> dict[str, Any]:
+def dbt_vars(cfg: config_mod.Config, project_dir: Path | None = None) -> dict[str, Any]:
     """Every var dbt reads, from the configuration: dbt_project.yml holds no defaults (one home per
     setting), so a var missing here fails dbt's compilation naming it ("Required var ... not found")
-    instead of silently taking a stale copy."""
+    instead of silently taking a stale copy. ``code_digest`` is derived, not set: the digest of the
+    dbt project (``project_dir``, default the configured one) and of the other vars (:func:`code_digest`)."""
+    config_vars = _config_vars(cfg)
+    return {**config_vars, "code_digest": _digest(project_dir or paths().dbt_project_dir, config_vars)}
+
+
+def _config_vars(cfg: config_mod.Config) -> dict[str, Any]:
     metrics = cfg.metrics
     return {
         "reporting_timezone": cfg.timezone,
@@ -147,7 +154,10 @@ def run_dbt(args: Sequence[str], p: Paths | None = None, extra_vars: Mapping[str
     ensure_free(p.warehouse_file)  # dbt would fail the same way, with the cause at the end of a traceback
     cmd = [dbt_executable(), *args, "--project-dir", str(p.dbt_project_dir)]
     if args and args[0] in VARS_COMMANDS and "--vars" not in args:
-        merged = {**dbt_vars(config_mod.load(p.config_file)), **(extra_vars or {})}
+        merged = {**dbt_vars(config_mod.load(p.config_file), p.dbt_project_dir), **(extra_vars or {})}
+        if extra_vars and set(extra_vars) - {"as_of_date", "code_digest"}:
+            # a var set for this run only is part of what the facts are computed from
+            merged["code_digest"] = _digest(p.dbt_project_dir, {k: v for k, v in merged.items() if k != "code_digest"})
         cmd += ["--vars", json.dumps(merged, ensure_ascii=False)]
     log.info("running %s", " ".join(cmd))
     lines: list[str] = []
@@ -172,12 +182,82 @@ def run_dbt(args: Sequence[str], p: Paths | None = None, extra_vars: Mapping[str
     return output
 
 
+# what a build's code is: the dbt project's files that shape the SQL and the seeds (target/, logs/
+# and docs are not code)
+_CODE_DIRS = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
+_CODE_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml")
+
+
+def code_digest(p: Paths | None = None) -> str:
+    """A digest of the dbt project's code and seeds and of every var but "today" (the configuration
+    as dbt sees it). Equal digests: the SQL and the configuration a build ran with are the same, so
+    what only they decide (seeds, the config tables, the tests on them) is as the last build left it,
+    and an incremental fact's row built from the same inputs is the same row (var code_digest)."""
+    p = p or paths()
+    return str(dbt_vars(config_mod.load(p.config_file), p.dbt_project_dir)["code_digest"])
+
+
+def _digest(root: Path, config_vars: Mapping[str, Any]) -> str:
+    digest = hashlib.sha256()
+    files = [root / name for name in _CODE_FILES if (root / name).exists()]
+    for d in _CODE_DIRS:
+        if (root / d).is_dir():
+            files += [f for f in (root / d).rglob("*") if f.is_file()]
+    for f in sorted(files):
+        digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+    varying = {k: v for k, v in config_vars.items() if k != "as_of_date"}
+    digest.update(json.dumps(varying, sort_keys=True, ensure_ascii=False, default=str).encode())
+    return digest.hexdigest()[:32]
+
+
+def code_only_nodes(manifest_file: Path) -> list[str]:
+    """What only guards or only renders the code, from a manifest of the same code (selection names):
+
+    * seeds and models that read no source and no "today" (the seeds, the tables rendered from the
+      configuration, what is derived from those alone), with the tests on them alone: with the code
+      and the configuration unchanged they are what the last build left;
+    * the data tests on intermediate views (keys a join produces): they check the SQL, and each
+      recomputes its view whole (at 10x the heaviest tests of a night); the same data is tested
+      nightly where it comes in (the sources' and staging tables' tests) and where it goes out (the
+      marts' keys, contracts and tests).
+
+    Empty when the manifest is missing or unreadable (then everything runs)."""
+    try:
+        manifest = json.loads(manifest_file.read_text())
+    except (OSError, ValueError):
+        return []
+    nodes = manifest.get("nodes", {})
+    built = {uid: n for uid, n in nodes.items() if n.get("resource_type") in ("model", "seed")}
+    pure: dict[str, bool] = {}
+
+    def is_pure(uid: str) -> bool:
+        if uid not in pure:
+            node = built.get(uid)
+            pure[uid] = False  # dbt's graph is acyclic; this only bounds the recursion
+            pure[uid] = bool(node) and "as_of" not in (node.get("raw_code") or "") and all(
+                parent in built and is_pure(parent) for parent in node.get("depends_on", {}).get("nodes", []))
+        return pure[uid]
+
+    def guards_code(uid: str) -> bool:
+        node = built.get(uid)
+        return bool(node) and (is_pure(uid) or (
+            node.get("original_file_path", "").startswith("models/intermediate/")
+            and node.get("config", {}).get("materialized") == "view"))
+
+    names = [built[uid]["name"] for uid in built if is_pure(uid)]
+    names += [n["name"] for n in nodes.values() if n.get("resource_type") == "test"
+              and n.get("depends_on", {}).get("nodes")
+              and all(guards_code(parent) for parent in n["depends_on"]["nodes"])]
+    return sorted(names)
+
+
 def build(
     select: Sequence[str] = (),
     full_refresh: bool = False,
     p: Paths | None = None,
     as_of_date: str | None = None,
     extra_vars: Mapping[str, Any] | None = None,
+    skip_code_only: bool = False,
 ) -> str:
     """``dbt build``. ``as_of_date`` (YYYY-MM-DD) pins "today" for overdue flags, reminders and
     month closing (backfills pass their logical date); None means today in the reporting zone.
@@ -186,10 +266,20 @@ def build(
     dbt's unit tests are left out: they check the SQL against hand-made fixtures under the shipped
     configuration (``make test`` runs them, :func:`unit_tests`), while a site's build runs with its own
     configuration (other taxonomies, product sources), under which a fixture's expectation need not
-    hold; the data tests still run on every build."""
+    hold; the data tests still run on every build.
+
+    ``skip_code_only``: the code and configuration are those of the last successful build (see
+    :func:`code_digest`), so the nodes that only they decide (:func:`code_only_nodes`) are left as
+    that build left them, with the tests that read only them (dbt's cautious indirect selection keeps
+    a test that also reads a data model, e.g. a fact's relationship to a config table)."""
+    p = p or paths()
     args = ["build", "--exclude-resource-type", "unit_test"]
     if select:
         args += ["--select", *select]
+    skipped = code_only_nodes(p.home / "dbt" / "target" / "manifest.json") if skip_code_only and not full_refresh \
+        else []
+    if skipped:
+        args += ["--exclude", *skipped, "--indirect-selection", "cautious"]
     if full_refresh:
         args.append("--full-refresh")
     merged = dict(extra_vars or {})

@@ -1,6 +1,9 @@
 -- Change attribution, one row per incident (see DECISIONLOG.md "Change attribution"): the latest
 -- shipped release of the incident's product at or before occurred_at (an ASOF join), attributed
 -- when the development category says release, or when it lies within the attribution window.
+-- A table, not a view (the intermediate default): read by several marts and their tests, each of
+-- which would recompute it (DECISIONLOG.md "Incremental facts").
+{{ config(materialized='table') }}
 with
 
 incidents as (

@@ -3,6 +3,9 @@
 -- categories): a source value (trimmed, case-insensitive) that an entry claims becomes the entry's
 -- code; a value no entry claims is kept as entered and flagged invalid (rpt_classification_issues).
 -- The product label is jira.fields.product or the Jira project key (var products_incidents_from).
+-- A table, not a view (the intermediate default): read by several marts and their tests, each of
+-- which would recompute it (DECISIONLOG.md "Incremental facts").
+{{ config(materialized='table') }}
 with
 
 incidents as (

@@ -1,6 +1,9 @@
 -- Every product (the unknown member included) x every calendar month in the reporting time zone,
 -- from the first month with an incident or a release to the month of the as-of date, with the
 -- month's bounds as instants. The skeleton of the monthly report and the monthly SLO windows.
+-- A table, not a view (the intermediate default): read by several marts and their tests, each of
+-- which would recompute it (DECISIONLOG.md "Incremental facts").
+{{ config(materialized='table') }}
 with
 
 products as (

@@ -3,6 +3,9 @@
 -- the released flag. A calendar entry with no Jira version still counts as a release.
 -- The release type and what "shipped" means come from the configuration (taxonomies.release_types,
 -- releases.shipped_by / shipped_statuses; DECISIONLOG "Release types" and "Shipped").
+-- A table, not a view (the intermediate default): read by several marts and their tests, each of
+-- which would recompute it (DECISIONLOG.md "Incremental facts").
+{{ config(materialized='table') }}
 {%- set shipped_by = var('releases_shipped_by') %}
 with
 

@@ -1,5 +1,8 @@
 -- One row per incident key with Slack activity in its incident channel(s): when the response was
 -- declared and ended in Slack, and how busy it was.
+-- A table, not a view (the intermediate default): read by several marts and their tests, each of
+-- which would recompute it (DECISIONLOG.md "Incremental facts").
+{{ config(materialized='table') }}
 with
 
 messages as (

@@ -3,11 +3,26 @@
 -- prevention-action status, and its Slack incident channel. Definitions: DECISIONLOG.md.
 -- A stage whose start or end is missing, or whose end precedes its start, is null, never zero;
 -- such incidents carry timestamps_in_order = false for the quality gate.
+-- Incremental: only the incidents whose inputs changed are rebuilt (macros/mart_inputs.sql); the
+-- columns that depend on "today" are refreshed on every row by the post-hook.
+{{ config(
+    materialized='incremental',
+    unique_key='incident_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook=[
+        "{{ save_inputs('incident_id', incident_inputs()) }}",
+        "{{ refresh_as_of(incident_as_of_columns()) }}",
+    ]
+) }}
 with
 
 incidents as (
 
     select * from {{ ref('int_incidents_classified') }}
+    {%- if is_incremental() %}
+    where true {{ only_changed_inputs('incident_id', 'incident_id', incident_inputs()) }}
+    {%- endif %}
 
 ),
 

@@ -1,10 +1,26 @@
 -- One row per postmortem: its incident, due date (recovery date + N days in the reporting zone)
 -- and whether it was completed on time (DECISIONLOG.md "Postmortem due date").
+-- Incremental: only the postmortems whose inputs changed are rebuilt (macros/mart_inputs.sql); the
+-- columns that depend on "today" are refreshed on every row by the post-hook.
+{{ config(
+    materialized='incremental',
+    unique_key='postmortem_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook=[
+        "{{ save_inputs('postmortem_id', postmortem_inputs()) }}",
+        "{{ refresh_as_of(postmortem_as_of_columns()) }}",
+    ]
+) }}
+{%- set as_of_columns = postmortem_as_of_columns() %}
 with
 
 postmortems as (
 
     select * from {{ ref('stg_jira__postmortems') }}
+    {%- if is_incremental() %}
+    where true {{ only_changed_inputs('postmortem_id', 'postmortem_id', postmortem_inputs()) }}
+    {%- endif %}
 
 ),
 
@@ -99,7 +115,8 @@ due as (
         joined.*,
         products.postmortem_within_days,
         {{ local_date('joined.incident_recovered_at') }} + products.postmortem_within_days as due_date,
-        case when joined.status_category = 'done' then joined.resolved_at end as completed_at
+        case when joined.status_category = 'done' then joined.resolved_at end as completed_at,
+        {{ local_date("case when joined.status_category = 'done' then joined.resolved_at end") }} as completed_date
     from joined
     left join products
         on joined.product_code = products.product_code
@@ -123,18 +140,13 @@ final as (
         created_at,
         review_started_at,
         completed_at,
-        {{ local_date('completed_at') }} as completed_date,
+        completed_date,
         incident_recovered_at,
         postmortem_within_days,
         due_date,
-        {{ on_time_flag(local_date('completed_at'), 'due_date') }} as is_on_time,
-        {{ overdue_flag("status_category <> 'done'", 'due_date') }} as is_overdue,
-        case
-            when completed_at is not null and {{ local_date('completed_at') }} > due_date
-                then date_diff('day', due_date, {{ local_date('completed_at') }})
-            when completed_at is null and {{ as_of_date() }} > due_date
-                then date_diff('day', due_date, {{ as_of_date() }})
-        end as days_late,
+        {{ as_of_columns['is_on_time'] }} as is_on_time,
+        {{ as_of_columns['is_overdue'] }} as is_overdue,
+        {{ as_of_columns['days_late'] }} as days_late,
         action_count,
         updated_at
     from due

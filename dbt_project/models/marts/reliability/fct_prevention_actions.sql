@@ -1,10 +1,26 @@
 -- One row per prevention action: owner, due date, status, completion, overdue and on-time flags
 -- as of var as_of_date (DECISIONLOG.md "Overdue"). The product comes from config products.actions_from.
+-- Incremental: only the actions whose inputs changed are rebuilt (macros/mart_inputs.sql); the
+-- columns that depend on "today" are refreshed on every row by the post-hook.
+{{ config(
+    materialized='incremental',
+    unique_key='action_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook=[
+        "{{ save_inputs('action_id', prevention_action_inputs()) }}",
+        "{{ refresh_as_of(prevention_action_as_of_columns()) }}",
+    ]
+) }}
+{%- set as_of_columns = prevention_action_as_of_columns() %}
 with
 
 actions as (
 
     select * from {{ ref('stg_jira__actions') }}
+    {%- if is_incremental() %}
+    where true {{ only_changed_inputs('action_id', 'action_id', prevention_action_inputs()) }}
+    {%- endif %}
 
 ),
 
@@ -29,12 +45,6 @@ product_aliases as (
 people as (
 
     select * from {{ ref('dim_people') }}
-
-),
-
-business_days as (
-
-    select * from {{ ref('int_business_days_indexed') }}
 
 ),
 
@@ -118,16 +128,8 @@ flagged as (
 
     select
         completed.*,
-        {{ local_date('completed_at') }} as completed_date,
-        {{ overdue_flag('is_open', 'due_date') }} as is_overdue,
-        case when not is_cancelled then {{ on_time_flag(local_date('completed_at'), 'due_date') }} end
-            as is_completed_on_time,
-        today.business_day_index - due_day.business_day_index as business_days_since_due
+        {{ local_date('completed_at') }} as completed_date
     from completed
-    left join business_days as due_day
-        on completed.due_date = due_day.calendar_date
-    left join business_days as today
-        on today.calendar_date = {{ as_of_date() }}
 
 ),
 
@@ -163,11 +165,11 @@ final as (
         completed_at,
         completed_date,
         closed_at,
-        is_overdue,
-        case when is_overdue then date_diff('day', due_date, {{ as_of_date() }}) end as days_overdue,
-        case when is_overdue then business_days_since_due end as business_days_overdue,
-        is_completed_on_time,
-        {{ as_of_date() }} as as_of_date,
+        {{ as_of_columns['is_overdue'] }} as is_overdue,
+        {{ as_of_columns['days_overdue'] }} as days_overdue,
+        {{ as_of_columns['business_days_overdue'] }} as business_days_overdue,
+        {{ as_of_columns['is_completed_on_time'] }} as is_completed_on_time,
+        {{ as_of_columns['as_of_date'] }} as as_of_date,
         updated_at
     from flagged
 
