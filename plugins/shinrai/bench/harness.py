@@ -136,6 +136,10 @@ class Bench:
     def write_config(self, home: Path, pacing: bool = False) -> Path:
         tree = yaml.safe_load((PROJECT_ROOT / "config" / "shinrai.yaml").read_text(encoding="utf-8"))
         tree["pacing"] = {"enabled": pacing, "speedup": dict(self.o.speedup) if pacing else {}}
+        # The night is built minutes after the full load, not a day later: with the shipped 60-minute
+        # lookback the incremental models would re-parse everything the full load landed, which a
+        # real night 24 hours later never does. One machine, one clock: no lookback is needed here.
+        tree.setdefault("metrics", {})["incremental_lookback_minutes"] = 0
         home.mkdir(parents=True, exist_ok=True)
         path = home / "shinrai.yaml"
         path.write_text(yaml.safe_dump(tree, allow_unicode=True, sort_keys=False), encoding="utf-8")
