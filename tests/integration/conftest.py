@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -26,3 +26,21 @@ def connections(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     for key, value in conns.items():
         monkeypatch.setenv(key, value)
     return conns
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Sandbox]]:
+    """``serve(seed=, scale=)``: a sandbox of the test's own (one it changes: mutates, deletes,
+    archives), with the connections pointing at it; stopped after the test."""
+    started: list[Sandbox] = []
+
+    def start(seed: int, scale: float) -> Sandbox:
+        sb = Sandbox(seed=seed, scale=scale).start()
+        started.append(sb)
+        for key, value in sandbox_connections(sb.jira_url, sb.notion_url, sb.slack_url, sb.credentials).items():
+            monkeypatch.setenv(key, value)
+        return sb
+
+    yield start
+    for sb in started:
+        sb.stop()

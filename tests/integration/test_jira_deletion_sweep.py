@@ -5,14 +5,13 @@ issue, against the sandbox over HTTP with the real ``jira`` client. Nights are s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from shinrai import config
-from shinrai.airflow_env import sandbox_connections
 from shinrai.extract.jira import JiraIssueExtractor
 from shinrai.hooks.jira import JiraHook
 from shinrai.load.landing import LandingStore, MassDeletionRefused
@@ -23,15 +22,8 @@ NIGHT0 = datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture
-def sb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    sandbox = Sandbox(seed=7, scale=0.1).start()
-    for key, value in sandbox_connections(sandbox.jira_url, sandbox.notion_url, sandbox.slack_url,
-                                          sandbox.credentials).items():
-        monkeypatch.setenv(key, value)
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
+def sb(serve: Callable[..., Sandbox]) -> Sandbox:
+    return serve(seed=7, scale=0.1)
 
 
 def _store(path: Path, confirm: bool = False) -> LandingStore:

@@ -9,7 +9,7 @@ were read and whether whole (a history request without ``oldest``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +20,6 @@ from slack_sdk import WebClient
 
 from shinrai import config as config_mod
 from shinrai import pipeline
-from shinrai.airflow_env import sandbox_connections
 from shinrai.bench import minimum as mn
 from shinrai.load.landing import Cursor
 from shinrai.sandbox import Sandbox
@@ -31,15 +30,8 @@ READS = ("conversations.history", "conversations.replies")
 
 
 @pytest.fixture
-def sb(monkeypatch: pytest.MonkeyPatch, shinrai_home: Path) -> Iterator[Sandbox]:
-    sandbox = Sandbox(seed=11, scale=SCALE).start()
-    for key, value in sandbox_connections(sandbox.jira_url, sandbox.notion_url, sandbox.slack_url,
-                                          sandbox.credentials).items():
-        monkeypatch.setenv(key, value)
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
+def sb(serve: Callable[..., Sandbox], shinrai_home: Path) -> Sandbox:
+    return serve(seed=11, scale=SCALE)
 
 
 def _use_config(monkeypatch: pytest.MonkeyPatch, home: Path, **slack: object) -> None:

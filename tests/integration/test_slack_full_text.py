@@ -8,7 +8,7 @@ chat.postMessage, extracted over HTTP by the real extractor and classified by th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -16,7 +16,6 @@ import pytest
 
 from shinrai import config as config_mod
 from shinrai import pipeline
-from shinrai.airflow_env import sandbox_connections
 from shinrai.hooks.slack import SlackHook
 from shinrai.load.landing import LandingStore
 from shinrai.sandbox import Sandbox
@@ -37,15 +36,8 @@ RESUME_BLOCKS = [
 
 
 @pytest.fixture
-def sb(monkeypatch: pytest.MonkeyPatch, shinrai_home: Path) -> Iterator[Sandbox]:
-    sandbox = Sandbox(seed=11, scale=0.1).start()
-    for key, value in sandbox_connections(sandbox.jira_url, sandbox.notion_url, sandbox.slack_url,
-                                          sandbox.credentials).items():
-        monkeypatch.setenv(key, value)
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
+def sb(serve: Callable[..., Sandbox], shinrai_home: Path) -> Sandbox:
+    return serve(seed=11, scale=0.1)
 
 
 def test_bot_posts_in_attachments_and_blocks_land_whole_and_are_classified(sb: Sandbox) -> None:

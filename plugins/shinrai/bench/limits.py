@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from shinrai.bench.minimum import history_pages
 from shinrai.sandbox.faults import (
     NON_MARKETPLACE_LIMIT,
     NON_MARKETPLACE_WINDOW_S,
@@ -81,38 +82,9 @@ def slack_limit15_pages(con: duckdb.DuckDBPyConnection, reads: Iterable[Any],
     or from ``oldest``) take at ``page`` messages a page: history pages of the top-level messages in
     the window, at least one per channel; replies pages of every thread with activity in the window,
     the parent repeated on each page (so ``page - 1`` replies a page). The same counting as
-    ``minimum.slack_minimum`` at Slack's non-Marketplace page size."""
-    reads = list(reads)
-    tables = {r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
-    if not reads:
-        return {"conversations.history": 0, "conversations.replies": 0}
-    if "messages" not in tables:
-        return {"conversations.history": len(reads), "conversations.replies": 0}
-    con.execute("create or replace temp table bench_limit15_reads (channel_id varchar, oldest double)")
-    con.execute("insert into bench_limit15_reads select unnest(?::varchar[]), unnest(?::double[])",
-                [[r.channel_id for r in reads], [r.oldest for r in reads]])
-    history, replies = con.execute(
-        """
-        with top as (
-            select m.source_key as channel_id, cast((m.payload->>'ts') as double) as ts,
-                coalesce(cast((m.payload->>'reply_count') as integer), 0) as reply_count,
-                cast(coalesce((m.payload->>'latest_reply'), (m.payload->>'ts')) as double) as latest_reply
-            from raw.messages m
-            where not m.is_deleted
-              and ((m.payload->>'thread_ts') is null or (m.payload->>'thread_ts') = (m.payload->>'ts'))
-        ), per_channel as (
-            select r.channel_id,
-                count(t.ts) filter (where r.oldest is null or t.ts >= r.oldest) as top_n,
-                coalesce(sum(ceil(t.reply_count / (? - 1))) filter (
-                    where t.reply_count > 0 and (r.oldest is null or t.latest_reply >= r.oldest)), 0) as replies
-            from bench_limit15_reads r left join top t using (channel_id)
-            group by r.channel_id
-        )
-        select sum(greatest(1, ceil(top_n / ?))), sum(replies) from per_channel
-        """, [page, page]).fetchone()
-    con.execute("drop table bench_limit15_reads")
-    return {"conversations.history": int(history or 0), "conversations.replies": int(replies or 0)}
+    ``minimum.slack_minimum`` (one function) at Slack's non-Marketplace page size."""
+    history, replies = history_pages(con, reads, page)
+    return {"conversations.history": history, "conversations.replies": replies}
 
 
 def served_bytes(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:

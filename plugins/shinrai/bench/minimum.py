@@ -33,7 +33,6 @@ JIRA_EMBEDDED_HISTORIES = 40  # search embeds this many histories; more means a 
 JIRA_USERS_PAGE = 1000
 NOTION_PAGE = 100
 SLACK_HISTORY_PAGE = 999
-SLACK_REPLIES_PAGE = 998  # conversations.replies returns the parent on every page
 SLACK_CHANNELS_PAGE = 1000
 SLACK_USERS_PAGE = 200  # users.list: Slack recommends no more than 200 a page
 
@@ -203,41 +202,47 @@ def slack_minimum(con: duckdb.DuckDBPyConnection, reads: Iterable[ChannelRead]) 
         "slack.users": Counter({"users.list": _pages(users, SLACK_USERS_PAGE)}),
         "slack.channels": Counter({"conversations.list": _pages(channels, SLACK_CHANNELS_PAGE)}),
     }
-    c: Counter = Counter()
-    reads = list(reads)
-    if reads and "messages" in tables:
-        con.execute("create or replace temp table bench_reads (channel_id varchar, oldest double)")
-        con.executemany("insert into bench_reads values (?, ?)", [(r.channel_id, r.oldest) for r in reads]) \
-            if len(reads) < 50 else con.execute(
-                "insert into bench_reads select unnest(?::varchar[]), unnest(?::double[])",
-                [[r.channel_id for r in reads], [r.oldest for r in reads]])
-        history, replies = con.execute(
-            f"""
-            with top as (
-                select m.source_key as channel_id, cast((m.payload->>'ts') as double) as ts,
-                    coalesce(cast((m.payload->>'reply_count') as integer), 0) as reply_count,
-                    cast(coalesce((m.payload->>'latest_reply'), (m.payload->>'ts')) as double) as latest_reply
-                from raw.messages m
-                where not m.is_deleted
-                  and ((m.payload->>'thread_ts') is null or (m.payload->>'thread_ts') = (m.payload->>'ts'))
-            ), per_channel as (
-                select r.channel_id,
-                    count(t.ts) filter (where r.oldest is null or t.ts >= r.oldest) as top_n,
-                    coalesce(sum(ceil(t.reply_count / {SLACK_REPLIES_PAGE})) filter (
-                        where t.reply_count > 0 and (r.oldest is null or t.latest_reply >= r.oldest)), 0) as replies
-                from bench_reads r left join top t using (channel_id)
-                group by r.channel_id
-            )
-            select sum(greatest(1, ceil(top_n / {SLACK_HISTORY_PAGE}))), sum(replies) from per_channel
-            """
-        ).fetchone()
-        c["conversations.history"] = int(history or 0)
-        c["conversations.replies"] = int(replies or 0)
-        con.execute("drop table bench_reads")
-    elif reads:
-        c["conversations.history"] = len(reads)
+    history, replies = history_pages(con, reads, SLACK_HISTORY_PAGE)
+    c: Counter = Counter({"conversations.history": history, "conversations.replies": replies} if history else {})
     out["slack.messages"] = c
     return out
+
+
+def history_pages(con: duckdb.DuckDBPyConnection, reads: Iterable[ChannelRead], page: int) -> tuple[int, int]:
+    """The conversations.history and .replies pages the channels read (whole or from ``oldest``)
+    take at ``page`` messages a page: history pages of the top-level messages in the window, at
+    least one per channel; replies pages of every thread with activity in the window, the parent
+    repeated on each page (so ``page - 1`` replies a page). Without a messages table: one history
+    page a channel."""
+    reads = list(reads)
+    if not reads:
+        return 0, 0
+    if "messages" not in _tables(con):
+        return len(reads), 0
+    con.execute("create or replace temp table bench_reads (channel_id varchar, oldest double)")
+    con.execute("insert into bench_reads select unnest(?::varchar[]), unnest(?::double[])",
+                [[r.channel_id for r in reads], [r.oldest for r in reads]])
+    history, replies = con.execute(
+        """
+        with top as (
+            select m.source_key as channel_id, cast((m.payload->>'ts') as double) as ts,
+                coalesce(cast((m.payload->>'reply_count') as integer), 0) as reply_count,
+                cast(coalesce((m.payload->>'latest_reply'), (m.payload->>'ts')) as double) as latest_reply
+            from raw.messages m
+            where not m.is_deleted
+              and ((m.payload->>'thread_ts') is null or (m.payload->>'thread_ts') = (m.payload->>'ts'))
+        ), per_channel as (
+            select r.channel_id,
+                count(t.ts) filter (where r.oldest is null or t.ts >= r.oldest) as top_n,
+                coalesce(sum(ceil(t.reply_count / (? - 1))) filter (
+                    where t.reply_count > 0 and (r.oldest is null or t.latest_reply >= r.oldest)), 0) as replies
+            from bench_reads r left join top t using (channel_id)
+            group by r.channel_id
+        )
+        select sum(greatest(1, ceil(top_n / ?))), sum(replies) from per_channel
+        """, [page, page]).fetchone()
+    con.execute("drop table bench_reads")
+    return int(history or 0), int(replies or 0)
 
 
 def slack_reads(config: Config, con: duckdb.DuckDBPyConnection, cursors: Mapping[str, Any] | None,
