@@ -133,6 +133,16 @@ class Bench:
                 self.say(f"[red]{r['step']} failed[/]: {r['error']}")
         return results
 
+    def fresh_home(self, name: str) -> tuple[Path, Path, Path, config_mod.Config, Paths]:
+        """An empty home under the work directory with the benchmark's config: (home, its log, the
+        config file, the config, the paths)."""
+        home = self.work / name
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        cfg_file = self.write_config(home)
+        p = Paths(home=home, config_file=cfg_file, dbt_project_dir=paths().dbt_project_dir, gx_dir=paths().gx_dir)
+        return home, home / "bench.log", cfg_file, config_mod.load(cfg_file), p
+
     def write_config(self, home: Path, pacing: bool = False) -> Path:
         tree = yaml.safe_load((PROJECT_ROOT / "config" / "shinrai.yaml").read_text(encoding="utf-8"))
         tree["pacing"] = {"enabled": pacing, "speedup": dict(self.o.speedup) if pacing else {}}
@@ -186,13 +196,7 @@ class Bench:
 
     def scale_run(self, scale: float, e2e: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"scale": scale}
-        home = self.work / f"scale-{_key(scale)}"
-        shutil.rmtree(home, ignore_errors=True)
-        home.mkdir(parents=True)
-        log = home / "bench.log"
-        cfg_file = self.write_config(home)
-        cfg = config_mod.load(cfg_file)
-        p = Paths(home=home, config_file=cfg_file, dbt_project_dir=paths().dbt_project_dir, gx_dir=paths().gx_dir)
+        home, log, cfg_file, cfg, p = self.fresh_home(f"scale-{_key(scale)}")
         with self.phase(f"{_key(scale)}x: generating the sandbox organisation"):
             t = time.perf_counter()
             sb = SandboxProcess(scale, seed=self.o.seed, log=log).start()
@@ -363,13 +367,7 @@ class Bench:
         """Jira incidents, one contender at a time on the scale's sandbox (see shinrai.bench.sidebyside)."""
         from shinrai.bench import sidebyside
 
-        home = self.work / f"side-by-side-{_key(scale)}"
-        shutil.rmtree(home, ignore_errors=True)
-        home.mkdir(parents=True)
-        log = home / "bench.log"
-        cfg_file = self.write_config(home)
-        cfg = config_mod.load(cfg_file)
-        p = Paths(home=home, config_file=cfg_file, dbt_project_dir=paths().dbt_project_dir, gx_dir=paths().gx_dir)
+        home, log, cfg_file, cfg, p = self.fresh_home(f"side-by-side-{_key(scale)}")
         env = {**self.child_env(home, cfg_file, sb.connections), "DLT_DATA_DIR": str(home / "dlt-data")}
         out: dict[str, Any] = {"scale": scale, "stream": sidebyside.STREAM}
         try:
