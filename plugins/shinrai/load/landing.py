@@ -276,6 +276,8 @@ class LandingStore:
         before = self.path.stat().st_size
         try:
             with duckdb_lock.connect(self.path) as con:  # held until the copy is renamed over it
+                if self.memory_limit:  # a new connection: without it DuckDB may take 80% of RAM for the copy
+                    con.execute("set memory_limit = ?", [self.memory_limit])
                 con.execute("attach '{}' as compacted".format(str(tmp).replace("'", "''")))  # takes no parameters
                 con.execute(f'copy from database "{self.path.stem}" to compacted')
                 con.execute("detach compacted")
