@@ -1,6 +1,5 @@
-"""How long a first full load takes under the published rate limits, and what the taxonomies claim.
-
-Shared by the probes of ``shinrai check`` (``onboard/notion.py``, ``onboard/slack.py``)."""
+"""What the probes of ``shinrai check`` share: the taxonomies' claimed values, listing, headers (the paced
+time of a first load is ``shinrai.hooks.pacing.paced_seconds``: the hooks' own pacer)."""
 
 from __future__ import annotations
 
@@ -9,17 +8,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from shinrai.config import Config
-
-
-def paced_seconds(requests: int, burst: int, per_second: float) -> float:
-    """Seconds that ``requests`` calls made back to back take under the hooks' pacer for a published
-    limit (``shinrai.hooks.pacing.limit_pacer``: a GCRA bucket of ``burst - 1``, one call every
-    ``1 / per_second`` after it), not counting the time the answers themselves take.
-
-    Closed form of :class:`~shinrai.hooks.pacing.Pacer` for calls all arriving at once: call ``k``
-    (from 0) goes at ``max(0, k - (b - 1)) / per_second``, ``b`` being the pacer's burst."""
-    held = max(1, burst - 1)
-    return max(0, requests - held) / per_second if requests > 0 else 0.0
 
 
 def norm(value: str) -> str:

@@ -19,12 +19,11 @@ from typing import Any
 from shinrai.config import Config, ConfigError, NotionDatabase, did_you_mean
 from shinrai.extract.notion import PAGE_SIZE
 from shinrai.extract.notion_types import NEEDS, check_property, check_value, is_truncated
-from shinrai.hooks.pacing import NOTION_LIMIT
+from shinrai.hooks.pacing import NOTION_LIMIT, paced_seconds
 from shinrai.hooks.retry import SourceUnavailable
 from shinrai.onboard.estimate import (
     listed,
     norm,
-    paced_seconds,
     product_spellings,
     release_type_values,
     unmapped,

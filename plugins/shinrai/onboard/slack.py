@@ -17,9 +17,9 @@ from typing import Any
 
 from shinrai.config import Config, did_you_mean
 from shinrai.extract.slack import RateMode
-from shinrai.hooks.pacing import slack_limit
+from shinrai.hooks.pacing import paced_seconds, slack_limit
 from shinrai.hooks.retry import SourceUnavailable
-from shinrai.onboard.estimate import header, paced_seconds
+from shinrai.onboard.estimate import header
 from shinrai.onboard.findings import Finding, SourceReport, StreamCount
 
 SOURCE = "slack"
